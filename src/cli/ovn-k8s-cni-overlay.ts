@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+// Entry point of `ovn-k8s-cni-overlay`; not implemented yet (see the project's issues).
+process.stderr.write('ovn-k8s-cni-overlay: not implemented yet\n');
+process.exit(2);
