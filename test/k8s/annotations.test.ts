@@ -116,10 +116,17 @@ describe('setAnnotations', () => {
     expect(simPod('again').annotations?.owner).toBeUndefined();
   });
 
-  it.todo(
-    'a uid precondition alone (no resourceVersion guard) makes the server answer 409 for a re-created object: ' +
-      'the simulator ignores metadata.uid in patches, where the real API server answers 409 "Precondition failed: UID in precondition"',
-  );
+  it('a uid precondition alone (no resourceVersion guard) refuses to patch an object re-created under the same name', async () => {
+    createPod('reborn');
+    const old = await pods.get('reborn', 'default');
+    sim.api.delete(simType(sim, '', 'pods'), 'default', 'reborn', { gracePeriodSeconds: 0 });
+    createPod('reborn');
+    expect(simPod('reborn').uid).not.toBe(old.metadata?.uid);
+    // The stale cached copy still carries the old uid, so only the server's uid precondition can stop the write.
+    const r = await annotateObject(pods, old, { owner: 'old-pod' }, { guardResourceVersion: false });
+    expect(r.status).toBe('replaced');
+    expect(simPod('reborn').annotations?.owner).toBeUndefined();
+  });
 
   it('gives up with AnnotationConflictError when conflicts persist', async () => {
     createPod('busy');

@@ -341,6 +341,17 @@ export class ObjectApi {
     sub: 'status' | undefined,
   ): Entry {
     const old = current.obj;
+    // A uid in the request is a precondition, as on a real API server: it protects a writer that
+    // holds a copy of an object deleted and re-created under the same name.
+    const wantUid = incoming.metadata?.uid;
+    if (wantUid !== undefined && wantUid !== '' && wantUid !== old.metadata.uid) {
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${t.plural}${t.group ? `.${t.group}` : ''} "${name}": Precondition failed: UID in precondition: ${wantUid}, UID in object meta: ${old.metadata.uid}`,
+        { name, kind: t.plural, ...(t.group ? { group: t.group } : {}) },
+      );
+    }
     let next: KubeObject;
     if (sub === 'status') {
       if (!t.statusSubresource) throw errors.pathNotFound();
