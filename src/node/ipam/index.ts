@@ -1,0 +1,3 @@
+/** The `ovn-k8s-ipam` CNI IPAM plugin logic (entry point: src/cli/ovn-k8s-ipam.ts). */
+export * from './cni.js';
+export * from './plugin.js';
