@@ -1,0 +1,331 @@
+/**
+ * The watcher: Kubernetes objects become the OVN logical network.
+ *
+ * Path of one change: informer event -> key on the keyed work queue (coalesced, one run at a time
+ * per key, many keys in parallel) -> the key's controller reads the informer stores and the NB
+ * cache -> intent -> reconcile -> operations batched with other keys' into few transactions ->
+ * annotations patched once committed. Level-triggered: a key's run depends only on current state.
+ *
+ * Convergence: at start, after every OVSDB reconnection and after every watch relist, every key is
+ * queued again, plus the keys of owners that still have rows in NB but no object any more (their
+ * run removes the rows). A run on a converged key sends nothing, so a restart writes nothing.
+ */
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { SERVICE_NAME_LABEL, InformerFactory } from '../k8s/factory.js';
+import { NODES, PODS, objectKey, resourceClient } from '../k8s/resources.js';
+import { WorkQueue, type WorkQueueStats } from '../k8s/workqueue.js';
+import { parseClusterSubnets, formatCidr } from '../ipam/cidr.js';
+import { clusterRows, type ClusterConfig } from '../ovn/intent/index.js';
+import { DEFAULT_JOIN_SUBNET_V4, CLUSTER_OWNER, type OwnerRef } from '../ovn/names.js';
+import { MANAGED_TABLES, staleOwners } from '../ovn/reconcile/index.js';
+import { OvsdbDatabase } from '../ovsdb/database.js';
+import type { TlsOptions } from '../ovsdb/remote/connect.js';
+import { TxnBatcher, type BatcherOptions, type BatcherStats } from './batcher.js';
+import {
+  CLUSTER_KEY,
+  DependencyNotReadyError,
+  applyOwned,
+  nodeKey,
+  podKey,
+  serviceKey,
+  type ControllerContext,
+  type Informers,
+  type WatcherLogger,
+} from './context.js';
+import { ClusterIpam } from './ipam-state.js';
+import { liveNbView, type LiveNbView } from './nb-view.js';
+import { NodeController } from './node-controller.js';
+import { PodController } from './pod-controller.js';
+import { ServiceController } from './service-controller.js';
+
+export interface WatcherOptions {
+  /** NB remotes (`unix:...`, `tcp:IP:PORT`, `ssl:IP:PORT`, comma list) unless `db` is given */
+  nbRemotes?: string | readonly string[];
+  tls?: TlsOptions;
+  /** an open NB handle to use instead (not closed by stop) */
+  db?: OvsdbDatabase;
+  kubeConfig: KubeConfig;
+  /** cluster subnets with host prefix, e.g. ["10.128.0.0/14/23", "fd00:10:128::/48/64"] */
+  clusterSubnets: readonly string[];
+  /** join subnets, one per family (default 100.64.0.0/16) */
+  joinSubnets?: readonly string[];
+  logger?: WatcherLogger;
+  /** keys handled at the same time (default 64: many keys feed one batch) */
+  concurrency?: number;
+  batch?: BatcherOptions;
+  /** how long start-up waits for NB (default 10 s) */
+  nbOpenTimeoutMs?: number;
+  /** how long start-up waits for the first complete list of every watched resource (default 60 s) */
+  k8sSyncTimeoutMs?: number;
+}
+
+export class KubernetesUnreachableError extends Error {
+  override name = 'KubernetesUnreachableError';
+}
+
+async function syncWithin(
+  factory: InformerFactory,
+  timeoutMs: number,
+  server: string | undefined,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new KubernetesUnreachableError(
+            `cannot list from the Kubernetes API at ${server ?? '(unknown)'} within ${timeoutMs} ms`,
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([factory.waitForSync(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface WatcherStats {
+  batcher: BatcherStats;
+  queue: WorkQueueStats;
+  resyncs: number;
+}
+
+const NOOP_LOGGER: WatcherLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** ClusterConfig for intent from the CLI's cluster subnets (the host prefix is IPAM's business). */
+export function clusterConfigOf(
+  clusterSubnets: readonly string[],
+  joinSubnets?: readonly string[],
+): ClusterConfig {
+  return {
+    clusterSubnets: parseClusterSubnets(clusterSubnets).map((c) => formatCidr(c.cidr)),
+    joinSubnets: joinSubnets && joinSubnets.length > 0 ? [...joinSubnets] : [DEFAULT_JOIN_SUBNET_V4],
+  };
+}
+
+export class Watcher {
+  readonly queue: WorkQueue;
+  private readonly detachers: Array<() => void> = [];
+  private resyncs = 0;
+  private stopped = false;
+
+  private constructor(
+    readonly db: OvsdbDatabase,
+    private readonly ownsDb: boolean,
+    private readonly factory: InformerFactory,
+    private readonly informers: Informers,
+    private readonly view: LiveNbView,
+    private readonly batcher: TxnBatcher,
+    private readonly ctx: ControllerContext,
+    private readonly nodes: NodeController,
+    private readonly pods: PodController,
+    private readonly services: ServiceController,
+    private readonly log: WatcherLogger,
+    concurrency: number,
+  ) {
+    this.queue = new WorkQueue((key) => this.handle(key), {
+      name: 'ovn-k8s-watcher',
+      concurrency,
+      retry: { initialMs: 50, maxMs: 10_000, factor: 2, jitter: 0.2 },
+      observer: {
+        onRetry: (key, attempt, delayMs, error) => {
+          const level = error instanceof DependencyNotReadyError && attempt < 10 ? 'debug' : 'warn';
+          this.log[level](
+            { key, attempt, delayMs, err: (error as Error)?.message },
+            'key failed, will retry',
+          );
+        },
+      },
+    });
+  }
+
+  /** Connects to NB and Kubernetes, rebuilds IPAM, and queues every key. */
+  static async start(opts: WatcherOptions): Promise<Watcher> {
+    const log = opts.logger ?? NOOP_LOGGER;
+    const config = clusterConfigOf(opts.clusterSubnets, opts.joinSubnets);
+    const ipam = new ClusterIpam(opts.clusterSubnets, config.joinSubnets!, log);
+    let db = opts.db;
+    if (!db) {
+      if (!opts.nbRemotes) throw new TypeError('Watcher.start: nbRemotes or db is required');
+      db = await OvsdbDatabase.open({
+        remotes: opts.nbRemotes,
+        database: 'OVN_Northbound',
+        tables: Object.fromEntries(MANAGED_TABLES.map((t) => [t, {}])),
+        ...(opts.tls ? { tls: opts.tls } : {}),
+        openTimeoutMs: opts.nbOpenTimeoutMs ?? 10_000,
+        logger: log,
+      });
+    }
+    const factory = new InformerFactory(opts.kubeConfig, { logger: log });
+    const informers: Informers = {
+      nodes: factory.nodes(),
+      pods: factory.pods(),
+      services: factory.services(),
+      endpointSlices: factory.endpointSlices(),
+    };
+    try {
+      factory.startAll();
+      await syncWithin(factory, opts.k8sSyncTimeoutMs ?? 60_000, opts.kubeConfig.getCurrentCluster()?.server);
+    } catch (err) {
+      await factory.stopAll();
+      if (!opts.db) await db.close();
+      throw err;
+    }
+    const view = liveNbView(db.cache);
+    const batcher = new TxnBatcher(db, opts.batch);
+    // the controllers queue keys through the watcher, which needs them to exist first
+    const self: { watcher?: Watcher } = {};
+    const ctx: ControllerContext = {
+      config,
+      informers,
+      clients: { nodes: resourceClient(opts.kubeConfig, NODES), pods: resourceClient(opts.kubeConfig, PODS) },
+      view,
+      batcher,
+      ipam,
+      log,
+      enqueue: (key) => self.watcher?.enqueue(key),
+    };
+    const nodes = new NodeController(ctx);
+    const pods = new PodController(ctx);
+    const services = new ServiceController(ctx, () => nodes.allGatewayIps());
+    nodes.rebuild();
+    const watcher = new Watcher(
+      db,
+      !opts.db,
+      factory,
+      informers,
+      view,
+      batcher,
+      ctx,
+      nodes,
+      pods,
+      services,
+      log,
+      opts.concurrency ?? 64,
+    );
+    self.watcher = watcher;
+    // cluster rows first, then nodes, then everything: pods and services refer to the rows the
+    // earlier phases create, and would otherwise fail and wait for a retry. The handlers come
+    // last (attaching replays every stored object as an add); whatever changed meanwhile is in
+    // the stores, which the full resync reads.
+    watcher.enqueue(CLUSTER_KEY);
+    await watcher.queue.whenIdle();
+    for (const k of informers.nodes.store.keys()) watcher.enqueue(nodeKey(k));
+    await watcher.queue.whenIdle();
+    watcher.attach();
+    watcher.resyncAll('start');
+    return watcher;
+  }
+
+  enqueue(key: string): void {
+    if (!this.stopped) this.queue.add(key);
+  }
+
+  /**
+   * Queues every key: the cluster, every node, pod and service, and every owner that has rows in
+   * NB but no object in Kubernetes.
+   */
+  resyncAll(reason: string): void {
+    if (this.stopped) return;
+    this.resyncs++;
+    this.log.info({ reason }, 'full resync');
+    const { nodes, pods, services } = this.informers;
+    this.enqueue(CLUSTER_KEY);
+    for (const k of nodes.store.keys()) this.enqueue(nodeKey(k));
+    for (const k of pods.store.keys()) this.enqueue(podKey(k));
+    for (const k of services.store.keys()) this.enqueue(serviceKey(k));
+    const isLive = (o: OwnerRef): boolean =>
+      o.type === 'Node'
+        ? nodes.store.has(o.id)
+        : o.type === 'Pod'
+          ? pods.store.has(o.id)
+          : o.type === 'Service'
+            ? services.store.has(o.id)
+            : true;
+    for (const o of staleOwners(this.view, isLive, ['Node', 'Pod', 'Service'])) {
+      this.enqueue(o.type === 'Node' ? nodeKey(o.id) : o.type === 'Pod' ? podKey(o.id) : serviceKey(o.id));
+    }
+  }
+
+  /** Resolves when no key is queued, running or waiting for a retry. */
+  whenIdle(): Promise<void> {
+    return this.queue.whenIdle({ includeDelayed: true });
+  }
+
+  stats(): WatcherStats {
+    return { batcher: this.batcher.stats(), queue: this.queue.stats(), resyncs: this.resyncs };
+  }
+
+  /** Stops handling events, lets running keys finish, and closes the connections it opened. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const d of this.detachers) d();
+    await this.queue.shutdown();
+    await this.batcher.close();
+    await this.factory.stopAll();
+    this.view.detach();
+    if (this.ownsDb) await this.db.close();
+  }
+
+  private async handle(key: string): Promise<void> {
+    const colon = key.indexOf(':');
+    const kind = colon < 0 ? key : key.slice(0, colon);
+    const id = key.slice(colon + 1);
+    switch (kind) {
+      case CLUSTER_KEY:
+        await applyOwned(this.ctx, key, CLUSTER_OWNER, clusterRows(this.ctx.config));
+        return;
+      case 'node':
+        return this.nodes.sync(id);
+      case 'pod':
+        return this.pods.sync(id);
+      case 'svc':
+        return this.services.sync(id);
+      default:
+        this.log.warn({ key }, 'unknown key');
+    }
+  }
+
+  private attach(): void {
+    const { nodes, pods, services, endpointSlices } = this.informers;
+    const on = <T extends KubernetesObject>(
+      inf: { addHandlers(h: object): () => void },
+      keyOf: (o: T) => string | undefined,
+      name: string,
+    ) => {
+      const add = (o: T) => {
+        const k = keyOf(o);
+        if (k) this.enqueue(k);
+      };
+      this.detachers.push(
+        inf.addHandlers({
+          onAdd: add,
+          onUpdate: (_old: T, o: T) => add(o),
+          onDelete: add,
+          onSync: ({ initial }: { initial: boolean }) => {
+            if (!initial) this.resyncAll(`${name} relisted`);
+          },
+        }),
+      );
+    };
+    on(nodes, (n) => nodeKey(objectKey(n)), 'nodes');
+    on(pods, (p) => podKey(objectKey(p)), 'pods');
+    on(services, (s) => serviceKey(objectKey(s)), 'services');
+    on(
+      endpointSlices,
+      (s: KubernetesObject) => {
+        const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+        return svc && s.metadata?.namespace ? serviceKey(`${s.metadata.namespace}/${svc}`) : undefined;
+      },
+      'endpointslices',
+    );
+    const onConnected = (info: { resumed: boolean }) =>
+      this.resyncAll(`NB reconnected (resumed=${info.resumed})`);
+    this.db.on('connected', onConnected);
+    this.detachers.push(() => this.db.off('connected', onConnected));
+  }
+}
