@@ -11,6 +11,7 @@ DEB_PACKAGES=(
   openssl                                    # certificates for the TLS tests
   graphviz                                   # topology pictures
   containernetworking-plugins                # real CNI plugins (macvlan, bridge) for the IPAM tests
+  systemd                                    # systemd-analyze verify of the units, systemd-notify
 )
 
 missing=()

@@ -1,0 +1,44 @@
+/**
+ * `ovn-k8s-util config`: prints the effective configuration (flags > environment > INI file >
+ * Open_vSwitch external_ids > defaults) and where each value came from; secrets masked.
+ */
+import type { Command } from 'commander';
+import {
+  addConfigFlags,
+  configFlagsFrom,
+  describeConfig,
+  formatConfigTable,
+  resolveConfig,
+} from '../../config/index.js';
+
+interface ConfigCommandFlags extends Record<string, unknown> {
+  configFile?: string;
+  ovsDb?: string;
+  ovs?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('config')
+    .description('print the effective configuration and where each value came from (secrets masked)')
+    .option('--ovs-db <remote>', 'local Open_vSwitch database (default unix:/var/run/openvswitch/db.sock)')
+    .option('--no-ovs', 'do not read Open_vSwitch external_ids')
+    .option('--json', 'print JSON instead of a table');
+  addConfigFlags(cmd);
+  cmd.action(async (flags: ConfigCommandFlags) => {
+    const cfg = await resolveConfig({
+      flags: configFlagsFrom(flags),
+      ...(flags.configFile ? { configFile: flags.configFile, configFileExplicit: true } : {}),
+      ...(flags.ovsDb ? { ovsDb: flags.ovsDb } : {}),
+      readOvs: flags.ovs !== false,
+    });
+    if (flags.json) {
+      process.stdout.write(
+        `${JSON.stringify({ configFile: cfg.configFile ?? null, values: describeConfig(cfg), warnings: cfg.warnings }, null, 2)}\n`,
+      );
+    } else {
+      process.stdout.write(formatConfigTable(cfg));
+    }
+  });
+}
