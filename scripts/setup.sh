@@ -32,5 +32,9 @@ if ! command -v kubectl >/dev/null 2>&1; then
     echo "setup: no kubectl available; the kubectl conformance tests will be skipped" >&2
 fi
 
-npm ci --no-audit --no-fund
+# `npm install` from the committed package-lock.json, not `npm ci`: the npm registry reachable here
+# lacks some of rollup's platform-specific optional packages (android, freebsd, ...), so the lock
+# can't list them and `npm ci` rejects it as out of sync. `npm install` installs exactly the
+# locked versions and leaves the lock unchanged.
+npm install --no-audit --no-fund
 npm run build
