@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
-const SEEDS = '/work/shared/seeds';
+// The user's documents live in shared/ beside the repository (as CI lays it out).
+const SEEDS = join(import.meta.dirname, '..', '..', '..', 'shared', 'seeds');
 const seedFor = (f: string) =>
   f.startsWith('004-') ? '004_23ec8a6442cdd5e0.txt' : '000_724d801efd46840d.txt';
 const trimLines = (t: string) =>
