@@ -4,6 +4,7 @@ import {
   crdServes,
   formatFieldErrors,
   invalidStatus,
+  pruneAndDefault,
   validateCustomResource,
   type CrdLike,
   type JsonSchemaProps,
@@ -119,5 +120,54 @@ describe('CRD OpenAPI v3 validation', () => {
     expect(() =>
       validateCustomResource(crdWith(schema), { ...obj({}), apiVersion: 'example.com/v9' }),
     ).toThrow(CrdSchemaMissingError);
+  });
+});
+
+describe('pruning, defaulting and ratcheting', () => {
+  const defaults: JsonSchemaProps = {
+    type: 'object',
+    properties: {
+      spec: {
+        type: 'object',
+        properties: {
+          mode: { type: 'string', default: 'safe' },
+          opt: { type: 'string', nullable: true, default: 'x' },
+          nested: { type: 'object', default: {}, properties: { level: { type: 'integer', default: 3 } } },
+          items: {
+            type: 'array',
+            items: { type: 'object', properties: { p: { type: 'integer', default: 1 } } },
+          },
+          free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+        },
+      },
+    },
+  };
+
+  it('drops unknown fields, keeps preserved ones and fills defaults without touching the input', () => {
+    const input = {
+      ...obj({ extra: 1, opt: null, items: [{ q: 2 }], free: { a: { b: 1 } } }),
+      topLevel: true,
+    };
+    const before = structuredClone(input);
+    const out = pruneAndDefault(crdWith(defaults), input);
+    expect(input).toEqual(before);
+    expect(out).toEqual({
+      ...obj({ mode: 'safe', opt: null, nested: { level: 3 }, items: [{ p: 1 }], free: { a: { b: 1 } } }),
+    });
+    // nothing to change: the very same object back
+    const clean = obj({ mode: 'fast', opt: 'y', nested: { level: 1 } });
+    expect(pruneAndDefault(crdWith(defaults), clean)).toBe(clean);
+  });
+
+  it('does not validate again what an update leaves unchanged', () => {
+    const old = obj({ size: 50 });
+    expect(validateCustomResource(crdWith(schema), obj({ size: 50 }), old).errors).toEqual([]);
+    expect(validateCustomResource(crdWith(schema), obj({ size: 50, name: 'ok' }), old).errors).toEqual([]);
+    expect(validateCustomResource(crdWith(schema), obj({ size: 51 }), old).errors[0]?.field).toBe(
+      'spec.size',
+    );
+    expect(
+      invalidStatus('Widget', 'w', 'example.com', validateCustomResource(crdWith(schema), obj({})).errors),
+    ).toMatchObject({ details: { causes: [{ reason: 'FieldValueRequired', field: 'spec.size' }] } });
   });
 });

@@ -7,7 +7,6 @@ import { validateCustomResource, formatFieldErrors, type CrdLike } from '../../s
 import { startK8sSim, type K8sSim } from '../../src/k8s/sim/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { INVALID_CRS, VALID_CRS } from './custom-resources.js';
-import { startValidatingProxy } from './validating-proxy.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DEPLOY = join(ROOT, 'deploy');
@@ -52,9 +51,7 @@ function crdFor(obj: Doc): CrdLike {
 describe('deploy/ manifests applied with kubectl to the simulator', () => {
   const tmp = tempDir('dep-');
   let sim: K8sSim;
-  let proxy: Awaited<ReturnType<typeof startValidatingProxy>>;
   let kubeconfig: string;
-  let direct: string;
   const kubectl = (cfg: string, ...args: string[]) =>
     exec('kubectl', [
       '--kubeconfig',
@@ -65,37 +62,13 @@ describe('deploy/ manifests applied with kubectl to the simulator', () => {
     ]);
 
   beforeAll(async () => {
+    // Straight to the simulator: it serves rbac.authorization.k8s.io and validates custom
+    // resources against their CRD's OpenAPI v3 schema, as an API server does.
     sim = await startK8sSim();
-    // rbac.authorization.k8s.io is not (yet) built into the simulator: register its four types
-    for (const [plural, kind, namespaced] of [
-      ['clusterroles', 'ClusterRole', false],
-      ['clusterrolebindings', 'ClusterRoleBinding', false],
-      ['roles', 'Role', true],
-      ['rolebindings', 'RoleBinding', true],
-    ] as const) {
-      if (!sim.api.registry.get('rbac.authorization.k8s.io', plural))
-        sim.api.registry.add({
-          group: 'rbac.authorization.k8s.io',
-          versions: ['v1'],
-          plural,
-          singular: kind.toLowerCase(),
-          kind,
-          listKind: `${kind}List`,
-          namespaced,
-          shortNames: [],
-          categories: [],
-          statusSubresource: false,
-          builtin: true,
-        });
-    }
-    proxy = await startValidatingProxy(sim);
-    direct = join(tmp.dir, 'direct.kubeconfig');
-    await sim.writeKubeconfig(direct);
     kubeconfig = join(tmp.dir, 'kubeconfig');
-    writeFileSync(kubeconfig, sim.kubeconfigYaml().split(sim.url).join(proxy.url));
+    await sim.writeKubeconfig(kubeconfig);
   });
   afterAll(async () => {
-    await proxy?.close();
     await sim?.stop();
     tmp.cleanup();
   });
@@ -113,6 +86,7 @@ describe('deploy/ manifests applied with kubectl to the simulator', () => {
       'clusterrole.rbac.authorization.k8s.io/ovn-k8s-watcher created',
       'clusterrolebinding.rbac.authorization.k8s.io/ovn-k8s-watcher created',
       'role.rbac.authorization.k8s.io/ovn-k8s-watcher-leader-election created',
+      'rolebinding.rbac.authorization.k8s.io/ovn-k8s-watcher-leader-election created',
       'configmap/ovn-k8s-config created',
       'deployment.apps/ovn-k8s-watcher created',
     ])
@@ -150,6 +124,12 @@ describe('deploy/ manifests applied with kubectl to the simulator', () => {
         .stdout,
     ) as Doc;
     expect(conf.data['ovn_k8s.conf']).toMatch(/leader_election = lease/);
+    const role = JSON.parse(
+      (await kubectl(kubeconfig, 'get', 'clusterrole', 'ovn-k8s-watcher', '-o', 'json')).stdout,
+    ) as Doc;
+    expect(role.rules).toEqual(
+      docsOf(join(DEPLOY, '02-rbac.yaml')).find((d) => d.kind === 'ClusterRole')!.rules,
+    );
   });
 
   it('accepts the seeds\u2019 custom resources', async () => {
@@ -182,22 +162,57 @@ describe('deploy/ manifests applied with kubectl to the simulator', () => {
       expect({ name, code: r.code }).toEqual({ name, code: 1 });
       expect(r.stderr).toContain('is invalid');
       expect(r.stderr).toContain(field);
+      // nothing was stored
+      const doc = docsOf(file)[0]!;
+      const get = await kubectl(
+        kubeconfig,
+        'get',
+        `${String(doc.kind).toLowerCase()}.${String(doc.apiVersion).split('/')[0]}`,
+        doc.metadata.name,
+        ...(doc.metadata.namespace ? ['-n', doc.metadata.namespace] : []),
+      );
+      expect({ name, code: get.code, stderr: get.stderr }).toMatchObject({
+        name,
+        code: 1,
+        stderr: expect.stringContaining('NotFound'),
+      });
     }
-    expect(proxy.refused).toHaveLength(Object.keys(INVALID_CRS).length);
   });
 
-  it('the simulator itself does not validate CRD schemas yet (crd-validation.ts is ready to wire in)', async () => {
-    // documents the gap: straight to the simulator, an invalid Subnet is stored
-    const file = join(tmp.dir, 'direct-invalid.yaml');
-    writeFileSync(file, INVALID_CRS['subnet-bad-protocol']![0]);
-    const r = await kubectl(direct, 'apply', '--validate=false', '-f', file);
-    const simValidates = r.code !== 0;
-    const crd = crdFor(docsOf(file)[0]!);
-    const errors = validateCustomResource(crd, docsOf(file)[0]!).errors;
-    expect(formatFieldErrors(errors)).toBe(
+  it('answers 422 Invalid with the API server\u2019s Status: message, details and causes', async () => {
+    const doc = docsOf(join(tmp.dir, 'subnet-bad-protocol.yaml'))[0]!;
+    const res = await fetch(`${sim.url}/apis/kubeovn.io/v1/subnets`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(doc),
+    });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message:
+        'Subnet.kubeovn.io "bad-protocol" is invalid: spec.protocol: Unsupported value: "IPv5": supported values: "IPv4", "IPv6", "Dual"',
+      reason: 'Invalid',
+      details: {
+        name: 'bad-protocol',
+        group: 'kubeovn.io',
+        kind: 'Subnet',
+        causes: [
+          {
+            reason: 'FieldValueNotSupported',
+            message: 'Unsupported value: "IPv5": supported values: "IPv4", "IPv6", "Dual"',
+            field: 'spec.protocol',
+          },
+        ],
+      },
+      code: 422,
+    });
+    // the simulator and the pure validator agree
+    expect(formatFieldErrors(validateCustomResource(crdFor(doc), doc).errors)).toBe(
       'spec.protocol: Unsupported value: "IPv5": supported values: "IPv4", "IPv6", "Dual"',
     );
-    if (simValidates) expect(r.stderr).toContain('spec.protocol');
   });
 });
 

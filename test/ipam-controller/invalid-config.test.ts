@@ -47,8 +47,10 @@ describe('invalid configs', () => {
       {
         apiVersion: 'spiderpool.spidernet.io/v2beta1',
         kind: 'SpiderMultusConfig',
-        metadata: { name: 'nobridge', namespace: 'default' },
-        spec: { cniType: 'ovs', ovs: {} },
+        // Valid for the CRD schema (the API server refuses an ovs config without a bridge), invalid
+        // for the controller: two masters and no bond name.
+        metadata: { name: 'nobond', namespace: 'default' },
+        spec: { cniType: 'macvlan', macvlan: { master: ['eth1', 'eth2'] } },
       } as KubeObject,
       pod('bad-selection', { 'k8s.v1.cni.cncf.io/networks': 'a/b/c' }),
       pod('bad-ip', {
@@ -63,7 +65,7 @@ describe('invalid configs', () => {
     expect(good).toMatch(/^172\.17\.0\./);
     const want: [string, string, RegExp][] = [
       ['Subnet', 'broken', /InvalidPool/],
-      ['SpiderMultusConfig', 'nobridge', /InvalidSpiderMultusConfig/],
+      ['SpiderMultusConfig', 'nobond', /InvalidSpiderMultusConfig/],
       ['Pod', 'bad-selection', /InvalidNetworkSelection/],
       ['Pod', 'bad-ip', /AddressAllocationFailed/],
     ];

@@ -112,9 +112,12 @@ describe('seed 000: SpiderIPPool + SpiderMultusConfig (ovs) + Deployment', () =>
       15_000,
       'NAD restored',
     );
-    // An invalid spec leaves the NAD as it was.
+    // An invalid spec leaves the NAD as it was (one the CRD schema admits: customCNI is not JSON).
     const cur = env.sim.api.get(smcType, 'kube-system', 'ovs-conf').obj;
-    env.sim.api.update(smcType, 'kube-system', 'ovs-conf', { ...cur, spec: { cniType: 'ovs', ovs: {} } });
+    env.sim.api.update(smcType, 'kube-system', 'ovs-conf', {
+      ...cur,
+      spec: { cniType: 'custom', customCNI: 'not json' },
+    });
     await env.controller.whenIdle();
     const after = env.sim.api.get(nadType(), 'kube-system', 'ovs-conf').obj;
     expect((after.spec as { config: string }).config).toContain('br2');

@@ -81,6 +81,48 @@ describe('kubelet stand-in', () => {
     expect(p.status.podIP).toBe('172.18.0.9');
   });
 
+  it('leaves a pod that Succeeded or Failed finished (phases are terminal)', async () => {
+    const annotate = (name: string, ip: string) =>
+      call(
+        sim,
+        'PATCH',
+        `${P}/${name}`,
+        { metadata: { annotations: { 'k8s.ovn.org/pod-networks': podNetworks(ip) } } },
+        'application/merge-patch+json',
+      );
+    const phaseOf = async (name: string) => (await call(sim, 'GET', `${P}/${name}`)).body.status.phase;
+    // One pod finishes after it ran, the other before the kubelet ever saw its IPs.
+    await call(sim, 'POST', P, pod('job', {}, { nodeName: 'n1', restartPolicy: 'Never' }));
+    await annotate('job', '10.128.1.20/24');
+    await waitFor('job Running', async () => ((await phaseOf('job')) === 'Running' ? true : undefined));
+    await call(sim, 'POST', P, pod('early', {}, { nodeName: 'n1', restartPolicy: 'Never' }));
+    for (const [name, phase] of [
+      ['job', 'Succeeded'],
+      ['early', 'Failed'],
+    ] as const) {
+      const r = await call(
+        sim,
+        'PATCH',
+        `${P}/${name}/status`,
+        { status: { phase } },
+        'application/merge-patch+json',
+      );
+      expect(r.status).toBe(200);
+    }
+    // Events the kubelet reacts to: new pod-networks on both (e.g. our watcher re-annotating).
+    await annotate('job', '10.128.1.21/24');
+    await annotate('early', '10.128.1.22/24');
+    // A pod handled after them shows the kubelet had its turn.
+    await call(sim, 'POST', P, pod('sentinel', {}, { nodeName: 'n1' }));
+    await annotate('sentinel', '10.128.1.23/24');
+    await waitFor('sentinel Running', async () =>
+      (await phaseOf('sentinel')) === 'Running' ? true : undefined,
+    );
+    expect(await phaseOf('job')).toBe('Succeeded');
+    expect(await phaseOf('early')).toBe('Failed');
+    expect((await call(sim, 'GET', `${P}/early`)).body.status.podIP).toBeUndefined();
+  });
+
   it('finishes graceful deletion of pods on nodes (deletionTimestamp first, then gone)', async () => {
     await call(sim, 'POST', P, pod('bye', {}, { nodeName: 'n1' }));
     const del = await call(sim, 'DELETE', `${P}/bye`);

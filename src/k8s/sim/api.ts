@@ -5,9 +5,10 @@
  * controllers both go through here, so controller writes produce the same events as client writes.
  */
 import { randomUUID } from 'node:crypto';
-import { ApiError, errors, type ResourceRef } from './errors.js';
+import { invalidStatus, pruneAndDefault, validateCustomResource } from '../crd-validation.js';
+import { ApiError, errors, type ResourceRef, type StatusDetails } from './errors.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from './patch.js';
-import { apiVersionOf, type ResourceRegistry, type ResourceType } from './resources.js';
+import { apiVersionOf, type ResourceRegistry, type ResourceType, type ResourceView } from './resources.js';
 import { allOf, parseFieldRequirements, fieldMatcher, parseLabelSelector } from './selectors.js';
 import { objectKey, type Collection, type Entry, type Store } from './store.js';
 import { crdType, prepareForCreate, prepareForUpdate, type StrategyContext } from './strategies.js';
@@ -169,8 +170,43 @@ export class ObjectApi {
     return obj;
   }
 
+  /**
+   * Custom resources as the API server admits them: status dropped on create when it is a
+   * subresource, unknown fields pruned, schema defaults filled in, then validated against the
+   * OpenAPI v3 schema of the request's version (422 Invalid with one cause per field). `old` is
+   * the stored object on updates (unchanged values are not validated again).
+   */
+  private admitCustomResource(
+    t: ResourceType,
+    obj: KubeObject,
+    version: string,
+    old?: KubeObject,
+  ): KubeObject {
+    const crd = t.crd;
+    if (!crd) return obj;
+    const stored = obj.apiVersion;
+    const asRequested = { ...obj, apiVersion: apiVersionOf(t.group, version) };
+    const next: KubeObject = pruneAndDefault(crd, asRequested);
+    const oldAsRequested = old ? { ...old, apiVersion: asRequested.apiVersion } : undefined;
+    const { errors: fieldErrors } = validateCustomResource(crd, next, oldAsRequested);
+    if (fieldErrors.length > 0) {
+      const name = String(obj.metadata.name ?? '');
+      const st = invalidStatus(t.kind, name, t.group, fieldErrors);
+      throw new ApiError(422, 'Invalid', String(st.message), st.details as StatusDetails);
+    }
+    next.apiVersion = stored;
+    return next;
+  }
+
+  /** The served version a body names in its apiVersion (validation uses that version's schema). */
+  private requestedVersion(t: ResourceType, body: unknown): string {
+    const given = isPlainObject(body) && typeof body.apiVersion === 'string' ? body.apiVersion : '';
+    const v = given.includes('/') ? given.slice(given.indexOf('/') + 1) : given;
+    return t.versions.includes(v) ? v : t.versions[0]!;
+  }
+
   create(t: ResourceType, ns: string | undefined, body: unknown): Entry {
-    const obj = this.asObject(t, body, ns);
+    let obj = this.asObject(t, body, ns);
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) {
       // Like the real server (since 1.31), retry a generated name that happens to be taken.
@@ -198,6 +234,10 @@ export class ObjectApi {
       );
     }
     this.checkNamespace(t, ns, name);
+    if (t.crd) {
+      if (t.statusSubresource) delete obj.status;
+      obj = this.admitCustomResource(t, obj, this.requestedVersion(t, body));
+    }
     const c = this.store.collection(t);
     const key = objectKey(ns, name);
     if (c.get(key)) throw errors.alreadyExists(this.ref(t), name);
@@ -292,7 +332,7 @@ export class ObjectApi {
     if (rv !== undefined && rv !== '' && rv !== current.obj.metadata.resourceVersion) {
       throw errors.conflict(this.ref(t), name);
     }
-    return this.commitUpdate(t, ns, name, current, obj, sub);
+    return this.commitUpdate(t, ns, name, current, obj, sub, this.requestedVersion(t, body));
   }
 
   patch(
@@ -302,14 +342,17 @@ export class ObjectApi {
     patchType: PatchType,
     patchBody: unknown,
     sub?: 'status',
+    view?: ResourceView,
   ): Entry {
     if (patchType === 'strategic' && !t.builtin) throw errors.unsupportedMediaType();
     const current = this.get(t, ns, name);
+    // Through a view (events.k8s.io/v1) the patch applies to the object as that view shows it.
+    const base = view ? view.toView(current.obj) : current.obj;
     let patched: unknown;
     try {
-      if (patchType === 'json') patched = applyJsonPatch(current.obj, patchBody);
-      else if (patchType === 'merge') patched = applyMergePatch(current.obj, patchBody);
-      else patched = applyStrategicMergePatch(current.obj, patchBody, t.kind);
+      if (patchType === 'json') patched = applyJsonPatch(base, patchBody);
+      else if (patchType === 'merge') patched = applyMergePatch(base, patchBody);
+      else patched = applyStrategicMergePatch(base, patchBody, t.kind);
     } catch (err) {
       if (err instanceof PatchError) {
         throw new ApiError(422, 'Invalid', `${t.plural} "${name}" is invalid: ${err.message}`, {
@@ -321,7 +364,7 @@ export class ObjectApi {
       throw err;
     }
     if (!isPlainObject(patched)) throw errors.badRequest('the patched object is not a JSON object');
-    const obj = patched as KubeObject;
+    const obj = view ? view.fromView(patched as KubeObject) : (patched as KubeObject);
     // The patch result shares unchanged subtrees with the stored object; give it its own metadata.
     obj.metadata = isPlainObject(obj.metadata) ? { ...obj.metadata } : {};
     const rv = obj.metadata.resourceVersion;
@@ -339,6 +382,7 @@ export class ObjectApi {
     current: Entry,
     incoming: KubeObject,
     sub: 'status' | undefined,
+    version = t.versions[0]!,
   ): Entry {
     const old = current.obj;
     // A uid in the request is a precondition, as on a real API server: it protects a writer that
@@ -358,6 +402,7 @@ export class ObjectApi {
       next = { ...old, metadata: { ...old.metadata } };
       if (incoming.status === undefined) delete next.status;
       else next.status = incoming.status;
+      next = this.admitCustomResource(t, next, version, old);
     } else {
       const m = incoming.metadata;
       next = { ...incoming };
@@ -392,6 +437,7 @@ export class ObjectApi {
         }
       }
       prepareForUpdate(t, next, old, this.strategy);
+      next = this.admitCustomResource(t, next, version, old);
       if (!jsonEqual(specPart(next), specPart(old)))
         next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }

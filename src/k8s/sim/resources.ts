@@ -3,6 +3,8 @@
  * add at run time. One `ResourceType` is one stored collection; CRDs with several served versions
  * map every version onto the same storage, as the real server does when no conversion is needed.
  */
+import type { CrdLike } from '../crd-validation.js';
+import { eventsV1View } from './event-conversion.js';
 import { isPlainObject, type KubeObject } from './types.js';
 
 export interface ResourceType {
@@ -23,6 +25,20 @@ export interface ResourceType {
   builtin: boolean;
   /** A CRD's additionalPrinterColumns (of its preferred version), for Table output. */
   printerColumns?: PrinterColumn[];
+  /** The defining CRD's group, names and versions (with their OpenAPI schemas), for admission. */
+  crd?: CrdLike;
+  /** Served from another type's storage through a conversion (events.k8s.io/v1 Events). */
+  view?: ResourceView;
+}
+
+/** A type stored as another one: objects are converted on the way in and out. */
+export interface ResourceView {
+  storageGroup: string;
+  storagePlural: string;
+  /** stored object -> this type's shape (apiVersion and kind included) */
+  toView(obj: KubeObject): KubeObject;
+  /** this type's shape -> the stored type's */
+  fromView(obj: KubeObject): KubeObject;
 }
 
 export interface PrinterColumn {
@@ -117,9 +133,20 @@ export function builtinTypes(): ResourceType[] {
       categories: ['all'],
       statusSubresource: true,
     }),
+    builtin('apps', 'v1', 'replicasets', 'ReplicaSet', true, {
+      shortNames: ['rs'],
+      categories: ['all'],
+      statusSubresource: true,
+    }),
     builtin('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
+    builtin('events.k8s.io', 'v1', 'events', 'Event', true, { shortNames: ['ev'], view: eventsV1View }),
     builtin('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
     builtin('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', true, { shortNames: ['netpol'] }),
+    // RBAC objects are stored and served (kubectl apply of deploy/); nothing enforces them.
+    builtin('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
+    builtin('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
+    builtin('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
+    builtin('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
     // A CRD on real clusters, hence no strategic merge patch.
     builtin('k8s.cni.cncf.io', 'v1', 'network-attachment-definitions', 'NetworkAttachmentDefinition', true, {
       singular: 'network-attachment-definition',
@@ -177,6 +204,9 @@ export function typeFromCrd(crd: KubeObject): ResourceType {
     statusSubresource,
     builtin: false,
     ...(printerColumnsOf(served[0]!) ? { printerColumns: printerColumnsOf(served[0]!)! } : {}),
+    crd: {
+      spec: { group, names: { kind: names.kind, plural: names.plural }, versions: served },
+    } as unknown as CrdLike,
   };
 }
 

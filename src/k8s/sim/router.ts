@@ -24,7 +24,7 @@ import { allOf, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { entryJson, type Entry, type Store } from './store.js';
 import { toTable } from './table.js';
 import { Watcher, type WatchHub } from './watch.js';
-import { isPlainObject } from './types.js';
+import { isPlainObject, type KubeObject } from './types.js';
 
 export interface RouterDeps {
   api: ObjectApi;
@@ -178,7 +178,14 @@ export class Router {
     res: ServerResponse,
   ): Promise<void> {
     const { api } = this.deps;
-    const { type, namespace: ns, name } = route;
+    const { namespace: ns, name } = route;
+    // A view (events.k8s.io/v1 Events) reads and writes another type's storage through a conversion.
+    const view = route.type.view;
+    const type = view ? this.deps.registry.get(view.storageGroup, view.storagePlural)! : route.type;
+    const body = async (): Promise<unknown> => {
+      const b = await this.jsonBody(req);
+      return view && isPlainObject(b) ? view.fromView(b as KubeObject) : b;
+    };
     const sub = route.subresource === 'status' ? 'status' : undefined;
     const method = req.method ?? 'GET';
     const watch = route.watch || q.get('watch') === 'true' || q.get('watch') === '1';
@@ -186,7 +193,7 @@ export class Router {
       if (method === 'GET' && watch) return this.serveWatch(route, q, req, res);
       if (method === 'GET') return this.sendList(route, api.list(type, ns, this.listOptions(q)), req, res);
       if (method === 'POST') {
-        const entry = api.create(type, ns, await this.jsonBody(req));
+        const entry = api.create(type, ns, await body());
         return this.sendEntry(res, 201, entry, route);
       }
       if (method === 'DELETE') {
@@ -210,14 +217,14 @@ export class Router {
       case 'GET':
         return this.sendEntry(res, 200, api.get(type, ns, name), route, wantsTable(req));
       case 'PUT': {
-        const entry = api.update(type, ns, name, await this.jsonBody(req), sub);
+        const entry = api.update(type, ns, name, await body(), sub);
         return this.sendEntry(res, 200, entry, route);
       }
       case 'PATCH': {
         const pt = patchTypeOf(req.headers['content-type']);
-        const body = await readBody(req);
+        const raw = await readBody(req);
         if (!pt) throw errors.unsupportedMediaType();
-        const entry = api.patch(type, ns, name, pt, parseJsonBody(body), sub);
+        const entry = api.patch(type, ns, name, pt, parseJsonBody(raw), sub, view);
         return this.sendEntry(res, 200, entry, route);
       }
       case 'DELETE': {
@@ -283,6 +290,7 @@ export class Router {
     table = false,
   ): void {
     const apiVersion = apiVersionOf(route.type.group, route.version);
+    const view = route.type.view;
     if (table) {
       sendJson(
         res,
@@ -291,8 +299,11 @@ export class Router {
       );
       return;
     }
-    const body =
-      entry.obj.apiVersion === apiVersion ? entryJson(entry) : JSON.stringify({ ...entry.obj, apiVersion });
+    const body = view
+      ? JSON.stringify(view.toView(entry.obj))
+      : entry.obj.apiVersion === apiVersion
+        ? entryJson(entry)
+        : JSON.stringify({ ...entry.obj, apiVersion });
     sendJsonText(res, code, body);
   }
 
@@ -319,8 +330,13 @@ export class Router {
     }
     const apiVersion = apiVersionOf(route.type.group, route.version);
     // Items are concatenated from each object's cached JSON: no re-serialisation of the store.
+    const view = route.type.view;
     const items = result.entries.map((e) =>
-      e.obj.apiVersion === apiVersion ? entryJson(e) : JSON.stringify({ ...e.obj, apiVersion }),
+      view
+        ? JSON.stringify(view.toView(e.obj))
+        : e.obj.apiVersion === apiVersion
+          ? entryJson(e)
+          : JSON.stringify({ ...e.obj, apiVersion }),
     );
     const head = JSON.stringify({ kind: route.type.listKind, apiVersion, metadata: meta });
     sendJsonText(res, 200, `${head.slice(0, -1)},"items":[${items.join(',')}]}`);
@@ -354,7 +370,11 @@ export class Router {
         bookmarkIntervalMs,
       },
       store,
-      store.collection(route.type),
+      store.collection(
+        route.type.view
+          ? this.deps.registry.get(route.type.view.storageGroup, route.type.view.storagePlural)!
+          : route.type,
+      ),
       hub,
     );
     w.start();

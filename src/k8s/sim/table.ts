@@ -204,6 +204,56 @@ const endpointSlicePrinter: Printer = {
   },
 };
 
+function since(ts: unknown): string {
+  if (typeof ts !== 'string' || !ts) return '<unknown>';
+  const t = Date.parse(ts);
+  return Number.isNaN(t) ? '<unknown>' : humanDuration(Date.now() - t);
+}
+
+/** The real server's Event printer (core/v1 shape; events.k8s.io/v1 objects are stored as those). */
+const eventPrinter: Printer = {
+  columns: [
+    col('Last Seen'),
+    col('Type'),
+    col('Reason'),
+    col('Object'),
+    col('Subobject', 'string', 1),
+    col('Source', 'string', 1),
+    col('Message'),
+    col('First Seen', 'string', 1),
+    col('Count', 'integer', 1),
+    col('Name', 'string', 1, 'name'),
+  ],
+  cells(obj) {
+    const involved = rec(obj.involvedObject);
+    const source = rec(obj.source);
+    const series = isPlainObject(obj.series) ? obj.series : undefined;
+    const first = obj.firstTimestamp ? since(obj.firstTimestamp) : since(obj.eventTime);
+    let last = obj.lastTimestamp ? since(obj.lastTimestamp) : first;
+    let count = typeof obj.count === 'number' && obj.count > 0 ? obj.count : 1;
+    if (series) {
+      last = since(series.lastObservedTime);
+      count = typeof series.count === 'number' ? series.count : count;
+    }
+    const kind = String(involved.kind ?? '').toLowerCase();
+    const target = involved.name ? `${kind}/${String(involved.name)}` : kind;
+    const component = String(source.component || obj.reportingComponent || '');
+    const instance = String(source.host || obj.reportingInstance || '');
+    return [
+      last,
+      String(obj.type ?? ''),
+      String(obj.reason ?? ''),
+      target,
+      String(involved.fieldPath ?? ''),
+      instance ? `${component}, ${instance}` : component,
+      String(obj.message ?? '').trim(),
+      first,
+      count,
+      obj.metadata.name,
+    ];
+  },
+};
+
 /** The simple JSONPath forms printer columns use: `.a.b`, `.a[0].b`; anything fancier prints empty. */
 function jsonPathValue(obj: unknown, path: string): unknown {
   const steps =
@@ -251,6 +301,7 @@ function customPrinter(t: ResourceType): Printer {
 function printerFor(t: ResourceType): Printer {
   if (t.printerColumns) return customPrinter(t);
   if (t.group === 'discovery.k8s.io' && t.plural === 'endpointslices') return endpointSlicePrinter;
+  if (t.plural === 'events' && (t.group === '' || t.view)) return eventPrinter;
   if (t.group !== '') return genericPrinter;
   switch (t.plural) {
     case 'pods':

@@ -38,6 +38,7 @@ function objectJson(t: ResourceType, entry: Entry, apiVersion: string, table: bo
   if (table) {
     return JSON.stringify(toTable(t, [entry.obj], { resourceVersion: entry.obj.metadata.resourceVersion }));
   }
+  if (t.view) return JSON.stringify(t.view.toView(entry.obj));
   if (entry.obj.apiVersion === apiVersion) return entryJson(entry);
   return JSON.stringify({ ...entry.obj, apiVersion });
 }

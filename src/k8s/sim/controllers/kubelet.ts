@@ -2,7 +2,8 @@
  * Kubelet stand-in: a pod bound to a node becomes Running with its IPs once it can have them -
  * at once for hostNetwork pods (the node's InternalIP), otherwise when our CNI side has written
  * the `k8s.ovn.org/pod-networks` annotation (the real kubelet reports the IPs the CNI plugin
- * returned). It also finishes graceful deletions of pods bound to nodes.
+ * returned). It also finishes graceful deletions of pods bound to nodes. A pod whose phase is
+ * Succeeded or Failed is left alone: those phases are terminal.
  */
 import type { ObjectApi } from '../api.js';
 import { nowTimestamp } from '../api.js';
@@ -84,11 +85,14 @@ export class KubeletStandIn {
       if (!pod.metadata.finalizers?.length) this.api.delete(this.pods, ns, name, { gracePeriodSeconds: 0 });
       return;
     }
+    const status = isPlainObject(pod.status) ? pod.status : {};
+    // A finished pod stays finished (phases are terminal on a real kubelet): controllers release
+    // its addresses, so turning it back to Running would resurrect a pod that holds none.
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') return;
     const node = this.api.tryGet(this.nodes, undefined, nodeName)?.obj;
     const hostIp = nodeInternalIp(node);
     const ips = spec.hostNetwork === true ? (hostIp ? [hostIp] : undefined) : podNetworkIps(pod);
     if (!ips) return;
-    const status = isPlainObject(pod.status) ? pod.status : {};
     if (
       status.phase === 'Running' &&
       status.podIP === ips[0] &&
