@@ -76,8 +76,20 @@ export const NAMESPACE_KEY = 'namespace';
 export const GATEWAY_IP_KEY = 'gateway_ip';
 export const PHYSICAL_IP_KEY = 'physical_ip';
 
-export type OwnerType = 'Cluster' | 'Node' | 'Pod' | 'Service';
-export const OWNER_TYPES: readonly OwnerType[] = ['Cluster', 'Node', 'Pod', 'Service'];
+/**
+ * `Network` owns a secondary network's shared rows (id: the network name) and `PodNetwork` one pod's
+ * port on one NAD (id: `<ns>/<pod>@<nad-ns>/<nad>`): types of their own, so a sweep of the default
+ * network's `Cluster` and `Pod` owners can never reach them.
+ */
+export type OwnerType = 'Cluster' | 'Node' | 'Pod' | 'Service' | 'Network' | 'PodNetwork';
+export const OWNER_TYPES: readonly OwnerType[] = [
+  'Cluster',
+  'Node',
+  'Pod',
+  'Service',
+  'Network',
+  'PodNetwork',
+];
 
 export interface OwnerRef {
   type: OwnerType;

@@ -121,11 +121,11 @@ describe('secondary network names', () => {
 
   it('give each network and each pod attachment an owner apart from the default network', () => {
     const net = networkOwner('ovn-again');
-    expect(net).toEqual({ type: 'Cluster', id: 'network:ovn-again' });
+    expect(net).toEqual({ type: 'Network', id: 'ovn-again' });
     expect(networkOfOwner(net)).toBe('ovn-again');
     expect(networkOfOwner(CLUSTER_OWNER)).toBeUndefined();
     const pod = attachmentOwner('default', 'samplepod1', 'default/ovn-again-conf');
-    expect(pod).toEqual({ type: 'Pod', id: 'default/samplepod1@default/ovn-again-conf' });
+    expect(pod).toEqual({ type: 'PodNetwork', id: 'default/samplepod1@default/ovn-again-conf' });
     expect(attachmentOfOwner(pod)).toEqual({
       namespace: 'default',
       pod: 'samplepod1',
@@ -148,8 +148,8 @@ describe('layer3 network rows', () => {
     'k8s.ovn.org/network': 'ovn-again',
     'k8s.ovn.org/topology': 'layer3',
     'k8s.ovn.org/role': 'secondary',
-    'k8s.ovn.org/owner-type': 'Cluster',
-    'k8s.ovn.org/owner': 'network:ovn-again',
+    'k8s.ovn.org/owner-type': 'Network',
+    'k8s.ovn.org/owner': 'ovn-again',
   };
 
   it('builds the network router, and per node with a subnet a switch behind a router port', () => {
@@ -257,7 +257,7 @@ describe('layer2 and localnet network rows', () => {
       addresses: ['unknown'],
       options: { network_name: 'physnet-blue' },
       tag_request: 100,
-      external_ids: { 'k8s.ovn.org/topology': 'localnet', 'k8s.ovn.org/owner': 'network:phys-net' },
+      external_ids: { 'k8s.ovn.org/topology': 'localnet', 'k8s.ovn.org/owner': 'phys-net' },
     });
     expect(port.parents).toEqual([
       { table: 'Logical_Switch', key: 'phys.net_ovn_localnet_switch', column: 'ports' },
@@ -287,7 +287,7 @@ describe('pod attachments', () => {
         'k8s.ovn.org/topology': 'layer3',
         'k8s.ovn.org/role': 'secondary',
         'k8s.ovn.org/nad': 'default/ovn-again-conf',
-        'k8s.ovn.org/owner-type': 'Pod',
+        'k8s.ovn.org/owner-type': 'PodNetwork',
         'k8s.ovn.org/owner': 'default/samplepod1@default/ovn-again-conf',
       },
     });

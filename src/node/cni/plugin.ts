@@ -16,8 +16,16 @@
  *
  * DEL removes the OVS port and the veth (by name and by sandbox), needs neither the Kubernetes
  * API nor the pod's namespace, and succeeds when there is nothing left to remove.
+ *
+ * Secondary OVN networks: Multus calls the plugin once per attachment, with CNI_IFNAME net1, ...
+ * and the NAD's config (`netAttachDefName` set). The pod-networks entry is then the one keyed
+ * `<ns>/<nad>` (it may have no addresses: an L2-only network), the iface-id is the attachment's
+ * port (attachmentPort), the host veth name includes a hash of the interface, and routes come from
+ * the entry only: no default route unless the selection asked for one (`default-route`).
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import { attachmentPort } from '../../ovn/intent/secondary-names.js';
 import { httpStatusOf } from '../../k8s/errors.js';
 import { parseIpWithPrefix } from '../../ipam/cidr.js';
 import { HostCommandError, NodeError, NodeTimeoutError } from '../errors.js';
@@ -43,6 +51,26 @@ export interface CniOutcome {
 
 /** Host-side veth name: the first 15 characters of the container id (Linux name limit). */
 export const hostVethName = (containerId: string): string => containerId.slice(0, 15);
+
+/**
+ * Host-side veth name of a secondary attachment: 10 characters of the container id and 5 of a hash
+ * of the pod interface, so a pod's eth0, net1, net2... never share a host name.
+ */
+export const secondaryHostVethName = (containerId: string, ifname: string): string =>
+  `${containerId.slice(0, 10)}${createHash('sha256').update(ifname).digest('hex').slice(0, 5)}`;
+
+/** The host veth of this invocation: the default network's, or a secondary attachment's. */
+const hostNameOf = (env: CniEnv, cfg: PluginConfig): string =>
+  cfg.netAttachDefName ? secondaryHostVethName(env.containerId, env.ifname) : hostVethName(env.containerId);
+
+/** The logical port (OVS iface-id): `<ns>_<pod>`, or the attachment's `<nad-prefix>_<ns>_<pod>`. */
+const ifaceIdOf = (ref: { namespace: string; name: string }, cfg: PluginConfig): string =>
+  cfg.netAttachDefName
+    ? attachmentPort(cfg.netAttachDefName, ref.namespace, ref.name)
+    : `${ref.namespace}_${ref.name}`;
+
+/** external_ids key recording the pod interface a port serves (DEL of one attachment keeps the others). */
+const IFNAME_KEY = 'k8s.ovn.org/ifname';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,6 +98,7 @@ async function waitPodNetwork(
   ovsIds: Record<string, string>,
   ref: { namespace: string; name: string },
 ): Promise<{ pod: V1Pod; net: PodNetwork }> {
+  const network = cfg.netAttachDefName ?? 'default';
   // loaded on demand: the Kubernetes client is the slow part of starting the plugin, and only ADD needs it
   const { connectK8s } = await import('../k8s-access.js');
   let k8s;
@@ -83,7 +112,7 @@ async function waitPodNetwork(
   for (;;) {
     try {
       const pod = await k8s.pods.get(ref.name, ref.namespace);
-      const net = podNetworkOf(pod);
+      const net = podNetworkOf(pod, network);
       if (net) return { pod, net };
     } catch (err) {
       if (err instanceof CniError) throw err;
@@ -96,7 +125,7 @@ async function waitPodNetwork(
     if (Date.now() > deadline) {
       throw new CniError(
         CniCode.AnnotationTimeout,
-        `pod ${ref.namespace}/${ref.name} has no k8s.ovn.org/pod-networks annotation after ${cfg.annotationTimeoutMs} ms (${why}); is the ovn-k8s watcher running?`,
+        `pod ${ref.namespace}/${ref.name} has no k8s.ovn.org/pod-networks ${network === 'default' ? 'annotation' : `entry "${network}"`} after ${cfg.annotationTimeoutMs} ms (${why}); is the ovn-k8s watcher running?`,
       );
     }
     await sleep(200);
@@ -113,7 +142,7 @@ function routesOf(net: PodNetwork): CniRoute[] {
 async function add(env: CniEnv, cfg: PluginConfig): Promise<AddResult> {
   const ref = podRef(env);
   const db = await connectOvs(cfg);
-  const host = hostVethName(env.containerId);
+  const host = hostNameOf(env, cfg);
   const hostIp = new IpTool();
   const podIp = new IpTool(env.netns);
   let created = false;
@@ -172,10 +201,11 @@ async function add(env: CniEnv, cfg: PluginConfig): Promise<AddResult> {
     const hostLink = await hostIp.link(host);
     const podLink = await podIp.link(env.ifname);
     const externalIds: Record<string, string> = {
-      'iface-id': `${ref.namespace}_${ref.name}`,
+      'iface-id': ifaceIdOf(ref, cfg),
       attached_mac: net.mac,
       ip_addresses: net.ipAddresses.join(','),
       sandbox: env.containerId,
+      [IFNAME_KEY]: env.ifname,
     };
     const uid = pod.metadata?.uid ?? env.args.K8S_POD_UID;
     if (uid) externalIds['iface-id-ver'] = uid;
@@ -232,10 +262,16 @@ async function add(env: CniEnv, cfg: PluginConfig): Promise<AddResult> {
 }
 
 async function del(env: CniEnv, cfg: PluginConfig): Promise<void> {
-  const host = hostVethName(env.containerId);
+  const host = hostNameOf(env, cfg);
   const db = await connectOvs(cfg);
   try {
-    const names = new Set([host, ...(await db.interfacesWith('sandbox', env.containerId))]);
+    // the sandbox's ports of this interface only (ports of older versions carry no ifname: eth0's)
+    const ofSandbox: string[] = [];
+    for (const n of await db.interfacesWith('sandbox', env.containerId)) {
+      const ifname = (await db.iface(n))?.externalIds[IFNAME_KEY];
+      if (ifname === env.ifname || (ifname === undefined && !cfg.netAttachDefName)) ofSandbox.push(n);
+    }
+    const names = new Set([host, ...ofSandbox]);
     for (const n of names) await db.deletePort(n);
     for (const n of names) await new IpTool().linkDel(n);
     // the pod end vanishes with its peer; if only the pod end is left (half-made ADD), remove it
@@ -263,7 +299,7 @@ async function check(env: CniEnv, cfg: PluginConfig): Promise<void> {
   const prev = cfg.prevResult as PrevResultShape | undefined;
   if (!prev || typeof prev !== 'object')
     throw new CniError(CniCode.InvalidNetworkConfig, 'CHECK needs prevResult in the network configuration');
-  const host = hostVethName(env.containerId);
+  const host = hostNameOf(env, cfg);
   const podIp = new IpTool(env.netns);
   const link = await podIp.link(env.ifname).catch(() => undefined);
   const fail = (msg: string) =>
@@ -280,7 +316,7 @@ async function check(env: CniEnv, cfg: PluginConfig): Promise<void> {
   try {
     const iface = await db.iface(host);
     if (!iface) throw fail(`OVS port ${host} is missing from ${cfg.bridge}`);
-    const id = `${ref.namespace}_${ref.name}`;
+    const id = ifaceIdOf(ref, cfg);
     if (iface.externalIds['iface-id'] !== id)
       throw fail(`OVS port ${host} has iface-id ${iface.externalIds['iface-id']}, expected ${id}`);
   } finally {

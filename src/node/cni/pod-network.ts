@@ -34,7 +34,10 @@ function invalid(pod: string, why: string): CniError {
   );
 }
 
-/** The pod's default network, or undefined while it is not annotated yet. */
+/**
+ * The pod's entry for `network` ("default", or `<ns>/<nad>` of a secondary network), or undefined
+ * while it is not annotated yet. A secondary network's entry may have no addresses (L2 only).
+ */
 export function podNetworkOf(pod: V1Pod, network = 'default'): PodNetwork | undefined {
   const name = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
   const ann = pod.metadata?.annotations ?? {};
@@ -64,7 +67,7 @@ export function podNetworkOf(pod: V1Pod, network = 'default'): PodNetwork | unde
   if (gws.length === 0 && typeof entry.gateway_ip === 'string' && entry.gateway_ip !== '')
     gws.push(entry.gateway_ip);
   const mac = entry.mac_address;
-  if (ips.length === 0) throw invalid(name, 'no ip_addresses');
+  if (ips.length === 0 && network === 'default') throw invalid(name, 'no ip_addresses');
   for (const ip of ips) {
     try {
       parseIpWithPrefix(ip);

@@ -30,6 +30,11 @@ export interface PluginConfig {
   waitForOvnInstalled: boolean;
   ovnInstalledTimeoutMs: number;
   prevResult?: unknown;
+  /**
+   * `<ns>/<nad>` when the config is a NAD's (a secondary OVN network, Multus calls once per
+   * attachment with CNI_IFNAME net1, ...); absent for the cluster's default network
+   */
+  netAttachDefName?: string;
 }
 
 /** `K=V;K=V` (CNI_ARGS). */
@@ -131,5 +136,11 @@ export function parseConfig(stdin: string): PluginConfig {
   const server = str(c.k8sApiServer, 'k8sApiServer');
   if (server) cfg.k8sApiServer = server;
   if (c.prevResult !== undefined) cfg.prevResult = c.prevResult;
+  const nad = str(c.netAttachDefName, 'netAttachDefName');
+  if (nad) {
+    if (!/^[^/\s]+\/[^/\s]+$/.test(nad))
+      throw new CniError(CniCode.InvalidNetworkConfig, `netAttachDefName "${nad}" is not <namespace>/<name>`);
+    cfg.netAttachDefName = nad;
+  }
   return cfg;
 }

@@ -7,11 +7,9 @@
  * network: `<ns>.<nad>_<pod-ns>_<pod>`. None of them can equal a default-network name: node names
  * and namespaces cannot contain `_`, and namespaces cannot contain `.`.
  *
- * Owners: the reconciler (src/ovn/reconcile) only knows the owner types of src/ovn/names.ts. Until it
- * has dedicated ones, a network's shared rows are owned by `Cluster` with id `network:<name>` and a
- * pod's attachment by `Pod` with id `<ns>/<pod>@<nad-ns>/<nad>`; both ids are disjoint from the
- * default network's (`default`, `<ns>/<pod>`), so reconciling one never touches the other. Every
- * caller goes through the functions below, so switching to new owner types is a change here only.
+ * Owners: a network's shared rows are owned by `Network` with id `<name>` and a pod's attachment by
+ * `PodNetwork` with id `<ns>/<pod>@<nad-ns>/<nad>`; owner types of their own, so reconciling or
+ * sweeping the default network's `Cluster` and `Pod` owners never touches them.
  */
 import {
   CLUSTER_ROUTER,
@@ -71,26 +69,20 @@ export const attachmentPort = (nad: string, namespace: string, pod: string): str
 
 // ---- owners -----------------------------------------------------------------------------------
 
-const NETWORK_OWNER_PREFIX = 'network:';
 const ATTACHMENT_SEPARATOR = '@';
 
 /** Owner of a network's shared rows (router, switches, router ports, localnet port). */
-export const networkOwner = (network: string): OwnerRef => ({
-  type: 'Cluster',
-  id: `${NETWORK_OWNER_PREFIX}${network}`,
-});
+export const networkOwner = (network: string): OwnerRef => ({ type: 'Network', id: network });
 
 /** Owner of one pod's port on one NAD: pod + NAD, so it never collides with the pod's default port. */
 export const attachmentOwner = (namespace: string, pod: string, nad: string): OwnerRef => ({
-  type: 'Pod',
+  type: 'PodNetwork',
   id: `${namespace}/${pod}${ATTACHMENT_SEPARATOR}${nad}`,
 });
 
 /** The network an owner of networkOwner() stands for, else undefined. */
 export function networkOfOwner(owner: OwnerRef): string | undefined {
-  return owner.type === 'Cluster' && owner.id.startsWith(NETWORK_OWNER_PREFIX)
-    ? owner.id.slice(NETWORK_OWNER_PREFIX.length)
-    : undefined;
+  return owner.type === 'Network' && owner.id !== '' ? owner.id : undefined;
 }
 
 export interface AttachmentRef {
@@ -102,7 +94,7 @@ export interface AttachmentRef {
 
 /** The pod and NAD an owner of attachmentOwner() stands for, else undefined. */
 export function attachmentOfOwner(owner: OwnerRef): AttachmentRef | undefined {
-  if (owner.type !== 'Pod') return undefined;
+  if (owner.type !== 'PodNetwork') return undefined;
   const at = owner.id.indexOf(ATTACHMENT_SEPARATOR);
   if (at < 0) return undefined;
   const [namespace, pod] = owner.id.slice(0, at).split('/');
@@ -111,9 +103,6 @@ export function attachmentOfOwner(owner: OwnerRef): AttachmentRef | undefined {
   return { namespace, pod, nad };
 }
 
-/**
- * True for owners of secondary networks. A sweep of the default network's `Cluster` or `Pod` owners
- * must count these as live (or leave them out), or it would remove every secondary network.
- */
+/** True for owners of secondary networks (their own owner types: default-network sweeps skip them). */
 export const isSecondaryOwner = (owner: OwnerRef): boolean =>
   networkOfOwner(owner) !== undefined || attachmentOfOwner(owner) !== undefined;

@@ -76,6 +76,8 @@ export const OWNED_TABLES: Record<OwnerType, readonly NbTable[]> = {
   Node: MANAGED_TABLES.filter(hasExternalIds),
   Pod: ['Logical_Switch_Port'],
   Service: ['Load_Balancer'],
+  Network: ['Logical_Switch', 'Logical_Switch_Port', 'Logical_Router', 'Logical_Router_Port'],
+  PodNetwork: ['Logical_Switch_Port'],
 };
 const PARENT_COLUMNS: Partial<Record<NbTable, { table: NbTable; column: string }[]>> = {
   Logical_Switch_Port: [{ table: 'Logical_Switch', column: 'ports' }],
@@ -227,6 +229,13 @@ export function reconcile(
     return set;
   };
 
+  // a view with a reverse index answers without copying the parent's set (10,000s of members
+  // in an LB group) on every call
+  const isMember = (table: NbTable, parent: string, column: string, member: string): boolean =>
+    view.referrers
+      ? view.referrers(table, column, member).includes(parent)
+      : members(table, parent, column).has(member);
+
   const resolvedRefs = (row: DesiredRow): Record<string, Value> => {
     const out: Record<string, Value> = {};
     for (const [column, v] of Object.entries(row.refs ?? {})) {
@@ -268,7 +277,7 @@ export function reconcile(
         const cur = parentInsert[link.column];
         parentInsert[link.column] = [...(Array.isArray(cur) ? cur : []), p.uuid];
       } else {
-        if (p.existing && members(link.table, parentUuid, link.column).has(p.uuid)) continue;
+        if (p.existing && isMember(link.table, parentUuid, link.column, p.uuid)) continue;
         mutate(link.table, parentUuid, link.column, 'add', p.uuid);
       }
       // an existing row that is not where it should be may still sit in another parent (a pod

@@ -1,0 +1,562 @@
+/**
+ * Secondary OVN networks (NADs with `"type": "ovn-k8s-cni-overlay"`): the networks' shared rows
+ * (queue key `net:<name>`) and the pods' attachments to them (run by the pod controller, inside the
+ * pod's own key, so the pod's `k8s.ovn.org/pod-networks` gets the default network and every
+ * attachment in one patch).
+ *
+ * State, all rebuilt from Kubernetes and NB, never trusted from a previous run:
+ *  - layer3: one HostSubnetAllocator per network carving per-node subnets, published on the Node
+ *    in `k8s.ovn.org/node-subnets` under the network's name (ovn-k's layout, next to "default"),
+ *    rebuilt from that annotation and from the network's node switches in NB;
+ *  - pod addresses: layer3 one allocator per network and node, layer2/localnet one per network
+ *    (none without subnets: the pods' static IPs are then the user's), rebuilt from the pods'
+ *    annotations and the attachment ports in NB.
+ *
+ * A deleted NAD keeps its network (and the attachments of pods that already have one) until no pod
+ * uses it; then the network's rows go. A malformed or disagreeing NAD gets a Warning Event and is
+ * left out; nothing else is disturbed.
+ */
+import type { KubeConfig, KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
+import { annotateObject } from '../k8s/annotations.js';
+import { EventRecorder } from '../k8s/events.js';
+import type { InformerFactory } from '../k8s/factory.js';
+import { httpStatusOf } from '../k8s/errors.js';
+import {
+  NETWORK_ATTACHMENT_DEFINITIONS,
+  objectKey,
+  resourceClient,
+  type NetworkAttachmentDefinition,
+} from '../k8s/resources.js';
+import type { ReadonlyStore } from '../k8s/store.js';
+import {
+  HostSubnetAllocator,
+  IpAllocator,
+  MultiFamilyAllocator,
+  createNodeIpAllocator,
+  formatClusterSubnet,
+  formatCidr,
+  type MultiAllocation,
+} from '../ipam/index.js';
+import {
+  NETWORKS_ANNOTATION,
+  networkIdentity,
+  podNetworkSelections,
+  selectionKey,
+  type OvnNetworkConfig,
+} from '../multinet/index.js';
+import {
+  networkNodeSwitch,
+  networkOfOwner,
+  networkOwner,
+  attachmentOfOwner,
+  secondaryNetworkRows,
+  type SecondaryNetworkInfo,
+  type SecondaryNodeInfo,
+} from '../ovn/intent/secondary.js';
+import {
+  NETWORK_KEY,
+  NODE_SUBNETS_ANNOTATION,
+  OWNER_KEY,
+  POD_NETWORKS_ANNOTATION,
+  ownerOf,
+  type OwnerRef,
+} from '../ovn/names.js';
+import { staleOwners } from '../ovn/reconcile/index.js';
+import { applyOwned, podKey, type ControllerContext } from './context.js';
+import { podWantsPort } from './convert.js';
+import { resolveNetworks, type ResolvedNetworks } from './secondary-registry.js';
+import {
+  mergeNodeSubnets,
+  recordedAttachments,
+  secondaryNodeSubnetsFromAnnotation,
+} from './secondary-annotations.js';
+
+export const networkKey = (name: string): string => `net:${name}`;
+
+/** The NAD informer, or a store that stays empty when the NAD CRD is not installed. */
+export interface NadSource {
+  store: Pick<ReadonlyStore<NetworkAttachmentDefinition>, 'list' | 'get'>;
+  addHandlers(h: {
+    onAdd?(o: NetworkAttachmentDefinition): void;
+    onUpdate?(a: NetworkAttachmentDefinition, b: NetworkAttachmentDefinition): void;
+    onDelete?(o: NetworkAttachmentDefinition): void;
+  }): () => void;
+}
+
+const EMPTY_NADS: NadSource = {
+  store: { list: () => [], get: () => undefined },
+  addHandlers: () => () => {},
+};
+
+/**
+ * The NAD informer of `factory` (call before the factory starts), or an empty source when the API
+ * has no NetworkAttachmentDefinition resource (no Multus): a list of a missing CRD would never sync.
+ */
+export async function nadSource(
+  factory: InformerFactory,
+  kubeConfig: KubeConfig,
+  log: { info(o: object, m: string): void },
+): Promise<NadSource> {
+  try {
+    await resourceClient(kubeConfig, NETWORK_ATTACHMENT_DEFINITIONS).list({ limit: 1 });
+  } catch (err) {
+    // anything but "no such resource" (an unreachable API...) is for the informers' sync to report
+    if (httpStatusOf(err) !== 404) return factory.networkAttachmentDefinitions();
+    log.info({}, 'NetworkAttachmentDefinition CRD not installed; secondary OVN networks are off');
+    return EMPTY_NADS;
+  }
+  return factory.networkAttachmentDefinitions();
+}
+
+/** Where Warning Events go (tests pass their own). */
+export interface NetworkEventSink {
+  warning(obj: KubernetesObject, reason: string, message: string): void;
+}
+
+/** One allocator of pod addresses and the subnets it was built on. */
+interface PodAllocator {
+  subnets: string[];
+  alloc: MultiFamilyAllocator;
+}
+
+/** What the watcher holds for one network (defined by a NAD, or retired but still in use). */
+export interface NetworkState {
+  config: OvnNetworkConfig;
+  info: SecondaryNetworkInfo;
+  identity: string;
+  /** layer3 only */
+  hostSubnets?: HostSubnetAllocator;
+  /** layer3: per node; layer2/localnet: one under FLAT when the network has subnets */
+  allocators: Map<string, PodAllocator>;
+  /** attachment owner id -> allocator key holding its addresses */
+  placed: Map<string, string>;
+}
+
+export const FLAT = '';
+
+export function networkInfoOf(c: OvnNetworkConfig): SecondaryNetworkInfo {
+  const info: SecondaryNetworkInfo = {
+    name: c.name,
+    topology: c.topology,
+    subnets: c.subnets,
+    excludeSubnets: c.excludeSubnets,
+    role: c.role,
+  };
+  if (c.mtu !== undefined) info.mtu = c.mtu;
+  if (c.vlanID !== undefined) info.vlanID = c.vlanID;
+  if (c.physicalNetworkName !== undefined) info.physicalNetworkName = c.physicalNetworkName;
+  return info;
+}
+
+const byCreation = (a: KubernetesObject, b: KubernetesObject): number =>
+  String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) ||
+  objectKey(a).localeCompare(objectKey(b));
+
+export class NetworkController {
+  private resolved: ResolvedNetworks = { byNad: new Map(), byNetwork: new Map(), problems: [] };
+  private readonly states = new Map<string, NetworkState>();
+  /** every NAD key ever seen defining a network, with its config: a deleted NAD's pods keep it */
+  private readonly knownNads = new Map<string, OvnNetworkConfig>();
+  /** NAD keys of attachment ports found in NB whose NAD we never saw (deleted while we were down) */
+  private readonly orphanNads = new Set<string>();
+  /** problems already reported, so an unchanged bad NAD is not reported on every run */
+  private readonly reported = new Map<string, string>();
+  private readonly events: NetworkEventSink;
+
+  constructor(
+    readonly ctx: ControllerContext,
+    readonly nads: NadSource,
+    opts: { kubeConfig?: KubeConfig; events?: NetworkEventSink } = {},
+  ) {
+    this.events = opts.events ?? this.defaultEvents(opts.kubeConfig);
+    this.refresh();
+  }
+
+  private defaultEvents(kubeConfig: KubeConfig | undefined): NetworkEventSink {
+    const recorder = kubeConfig
+      ? new EventRecorder({
+          kubeConfig,
+          component: 'ovn-k8s-watcher',
+          onError: (err) => this.ctx.log.debug({ err: err.message }, 'event not recorded'),
+        })
+      : undefined;
+    return {
+      warning: (obj, reason, message) => {
+        this.ctx.log.warn({ object: objectKey(obj), kind: obj.kind, reason }, message);
+        void recorder?.warn(obj, reason, message);
+      },
+    };
+  }
+
+  // ---- NADs -----------------------------------------------------------------------------------
+
+  /** Recomputes the networks from the NAD store; reports new problems. Returns changed networks. */
+  refresh(): Set<string> {
+    const before = this.resolved;
+    this.resolved = resolveNetworks(this.nads.store.list());
+    const changed = new Set<string>();
+    for (const [name, def] of this.resolved.byNetwork) {
+      const old = before.byNetwork.get(name);
+      if (!old || networkIdentity(old.config) !== networkIdentity(def.config)) changed.add(name);
+    }
+    for (const name of before.byNetwork.keys()) if (!this.resolved.byNetwork.has(name)) changed.add(name);
+    for (const [nad, cfg] of this.resolved.byNad) {
+      const old = this.knownNads.get(nad);
+      if (old && old.name !== cfg.name) changed.add(old.name);
+      this.knownNads.set(nad, cfg);
+    }
+    const now = new Map<string, string>();
+    for (const p of this.resolved.problems) {
+      const k = objectKey(p.nad);
+      now.set(k, p.message);
+      if (this.reported.get(k) === p.message) continue;
+      this.events.warning(
+        { ...p.nad, apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition' },
+        p.reason,
+        p.message,
+      );
+    }
+    this.reported.clear();
+    for (const [k, m] of now) this.reported.set(k, m);
+    return changed;
+  }
+
+  /** Networks a NAD defines now. */
+  definedNetworks(): string[] {
+    return [...this.resolved.byNetwork.keys()];
+  }
+
+  /** Network keys to queue on a full resync: defined networks and networks with rows in NB. */
+  keys(): string[] {
+    const names = new Set([...this.resolved.byNetwork.keys(), ...this.states.keys()]);
+    for (const row of this.ctx.view.rows('Logical_Router')) {
+      const n = networkOfOwner(ownerOf(row.external_ids) ?? { type: 'Cluster', id: '' });
+      if (n) names.add(n);
+    }
+    for (const row of this.ctx.view.rows('Logical_Switch')) {
+      const n = networkOfOwner(ownerOf(row.external_ids) ?? { type: 'Cluster', id: '' });
+      if (n) names.add(n);
+    }
+    return [...names].map(networkKey);
+  }
+
+  /**
+   * Keys of a full resync: every network, plus the pods whose attachment ports are in NB but that
+   * no longer exist (their run removes the ports).
+   */
+  resyncKeys(pods: { has(key: string): boolean }): string[] {
+    const out = new Set(this.keys());
+    for (const o of staleOwners(this.ctx.view, (o) => this.attachmentLive(o, pods), ['PodNetwork'])) {
+      const a = attachmentOfOwner(o);
+      if (!a) continue;
+      if (!this.knownNads.has(a.nad)) this.orphanNads.add(a.nad);
+      out.add(podKey(`${a.namespace}/${a.pod}`));
+    }
+    return [...out];
+  }
+
+  private attachmentLive(o: OwnerRef, pods: { has(key: string): boolean }): boolean {
+    const a = attachmentOfOwner(o);
+    if (!a) return true;
+    if (!this.knownNads.has(a.nad)) this.orphanNads.add(a.nad);
+    return pods.has(`${a.namespace}/${a.pod}`);
+  }
+
+  /** Every NAD key a pod may have an attachment port for. */
+  allNadKeys(): string[] {
+    return [...new Set([...this.knownNads.keys(), ...this.orphanNads])];
+  }
+
+  /**
+   * The network of NAD `nadKey` for a pod: the NAD's network while the NAD defines one; after the
+   * NAD is gone (or broken), only for a pod that already has the attachment (`recorded`).
+   */
+  networkOfNad(nadKey: string, recorded: boolean): NetworkState | undefined {
+    const cfg = this.resolved.byNad.get(nadKey) ?? (recorded ? this.knownNads.get(nadKey) : undefined);
+    if (!cfg) return undefined;
+    const state = this.stateOf(cfg);
+    return state;
+  }
+
+  /** True when the NAD key is one of ours (defining or having defined a secondary OVN network). */
+  isOvnNad(nadKey: string): boolean {
+    return this.knownNads.has(nadKey);
+  }
+
+  /** The state of the config's network, (re)built when the network is new or its config changed. */
+  private stateOf(cfg: OvnNetworkConfig): NetworkState {
+    const defined = this.resolved.byNetwork.get(cfg.name)?.config;
+    const config = defined ?? cfg;
+    const identity = networkIdentity(config);
+    const cur = this.states.get(config.name);
+    if (cur && (cur.identity === identity || !defined)) return cur;
+    const state: NetworkState = {
+      config,
+      info: networkInfoOf(config),
+      identity,
+      allocators: new Map(),
+      placed: new Map(),
+    };
+    if (config.topology === 'layer3') {
+      state.hostSubnets = new HostSubnetAllocator(config.subnets.map(formatClusterSubnet));
+      const report = state.hostSubnets.rebuild(
+        this.ctx.informers.nodes.store
+          .list()
+          .sort(byCreation)
+          .map((n) => ({ owner: n.metadata!.name!, subnets: this.recordedNodeSubnets(config.name, n) })),
+      );
+      for (const r of report.rejected)
+        this.ctx.log.warn(
+          { network: config.name, node: r.owner, subnet: r.subnet, err: r.error.message },
+          'recorded network node subnet unusable',
+        );
+    }
+    this.states.set(config.name, state);
+    return state;
+  }
+
+  /** A node's subnets in a layer3 network: its annotation, else its switch in NB. */
+  private recordedNodeSubnets(network: string, node: V1Node): string[] {
+    const recorded = secondaryNodeSubnetsFromAnnotation(node, network);
+    if (recorded.length > 0) return recorded;
+    const sw = this.ctx.view.byName('Logical_Switch', networkNodeSwitch(network, node.metadata!.name!))[0];
+    const cfg = sw?.other_config as Record<string, unknown> | undefined;
+    return typeof cfg?.subnet === 'string' && cfg.subnet !== '' ? [cfg.subnet] : [];
+  }
+
+  /** A layer3 network's subnets on `node`, if allocated. */
+  nodeSubnets(state: NetworkState, node: string): string[] | undefined {
+    return state.hostSubnets?.get(node);
+  }
+
+  /**
+   * The pod-address allocator of the network (layer3: of `node`), built on first use from the
+   * pods' recorded attachments and the attachment ports in NB; undefined without subnets.
+   */
+  podAllocator(
+    state: NetworkState,
+    node: string,
+  ): { key: string; alloc: MultiFamilyAllocator; subnets: string[] } | undefined {
+    let key: string;
+    let subnets: string[];
+    if (state.config.topology === 'layer3') {
+      const s = state.hostSubnets?.get(node);
+      if (!s) return undefined;
+      key = node;
+      subnets = s;
+    } else {
+      if (state.config.subnets.length === 0) return undefined;
+      key = FLAT;
+      subnets = state.config.subnets.map((s) => formatCidr(s.cidr));
+    }
+    const cur = state.allocators.get(key);
+    if (cur && cur.subnets.join(',') === subnets.join(',')) return { key, alloc: cur.alloc, subnets };
+    const alloc =
+      state.config.topology === 'layer3'
+        ? createNodeIpAllocator(`${node} (network ${state.config.name})`, subnets)
+        : new MultiFamilyAllocator(
+            subnets.map(
+              (s) =>
+                new IpAllocator({
+                  subnet: s,
+                  exclude: state.config.excludeSubnets,
+                  name: `network ${state.config.name} subnet ${s}`,
+                }),
+            ),
+          );
+    const report = alloc.rebuild(this.existing(state, alloc));
+    for (const d of report.duplicates)
+      this.ctx.log.warn({ network: state.config.name, ...d }, 'attachment address claimed twice');
+    state.allocators.set(key, { subnets, alloc });
+    return { key, alloc, subnets };
+  }
+
+  /** Addresses in use on the network: recorded on live pods (oldest first), then NB ports. */
+  private *existing(state: NetworkState, alloc: MultiFamilyAllocator): Iterable<MultiAllocation> {
+    const nads = new Set([...this.knownNads].filter(([, c]) => c.name === state.config.name).map(([k]) => k));
+    const inAlloc = (ip: string) => alloc.allocators.some((a) => a.contains(ip));
+    const seen = new Set<string>();
+    const pods = this.ctx.informers.pods.store.list().filter(podWantsPort).sort(byCreation);
+    for (const pod of pods) {
+      for (const [nad, entry] of recordedAttachments(pod)) {
+        if (!nads.has(nad)) continue;
+        const id = `${objectKey(pod)}@${nad}`;
+        const ips = entry.ips.map((i) => i.split('/')[0]!).filter(inAlloc);
+        if (ips.length === 0 || seen.has(id)) continue;
+        seen.add(id);
+        yield { key: id, ips };
+      }
+    }
+    for (const lsp of this.ctx.view.rows('Logical_Switch_Port')) {
+      const ids = lsp.external_ids as Record<string, unknown> | undefined;
+      if (ids?.[NETWORK_KEY] !== state.config.name) continue;
+      const owner = ownerOf(ids);
+      if (owner?.type !== 'PodNetwork' || seen.has(owner.id)) continue;
+      const addrs = Array.isArray(lsp.addresses) ? lsp.addresses : [];
+      const ips = String(addrs[0] ?? '')
+        .split(' ')
+        .slice(1)
+        .filter((ip) => ip !== '' && inAlloc(ip));
+      if (ips.length === 0) continue;
+      seen.add(owner.id);
+      yield { key: owner.id, ips };
+    }
+  }
+
+  // ---- the network's shared rows ----------------------------------------------------------------
+
+  /** True while some pod still has an attachment port on the network. */
+  private inUse(name: string): boolean {
+    for (const lsp of this.ctx.view.rows('Logical_Switch_Port')) {
+      const ids = lsp.external_ids as Record<string, unknown> | undefined;
+      if (ids?.[NETWORK_KEY] === name && ownerOf(ids)?.type === 'PodNetwork') return true;
+    }
+    return false;
+  }
+
+  async sync(name: string): Promise<void> {
+    const { ctx } = this;
+    const key = networkKey(name);
+    const def = this.resolved.byNetwork.get(name);
+    if (!def) {
+      if (this.inUse(name)) {
+        ctx.log.info({ network: name }, 'network has no NAD any more but pods still use it; kept');
+        return;
+      }
+      await applyOwned(ctx, key, networkOwner(name), []);
+      const state = this.states.get(name);
+      this.states.delete(name);
+      for (const [nad, c] of this.knownNads)
+        if (c.name === name && !this.resolved.byNad.has(nad)) this.knownNads.delete(nad);
+      if (state?.config.topology === 'layer3' || this.nodesAnnotatedFor(name).length > 0)
+        await this.annotateNodes(name, new Map());
+      ctx.log.info({ network: name }, 'network removed');
+      return;
+    }
+    const state = this.stateOf(def.config);
+    const nodes: SecondaryNodeInfo[] = [];
+    const perNode = new Map<string, string[] | null>();
+    if (state.hostSubnets) {
+      const live = new Set<string>();
+      for (const n of ctx.informers.nodes.store.list().sort(byCreation)) {
+        const node = n.metadata!.name!;
+        live.add(node);
+        let subnets = state.hostSubnets.get(node);
+        if (!subnets) {
+          try {
+            subnets = state.hostSubnets.allocate(node);
+          } catch (err) {
+            ctx.log.warn({ network: name, node, err: (err as Error).message }, 'no subnet left for node');
+            continue;
+          }
+        }
+        nodes.push({ name: node, subnets });
+        perNode.set(node, subnets);
+      }
+      for (const a of state.hostSubnets.allocations())
+        if (!live.has(a.owner)) {
+          state.hostSubnets.release(a.owner);
+          state.allocators.delete(a.owner);
+        }
+    }
+    const result = await applyOwned(ctx, key, networkOwner(name), secondaryNetworkRows(state.info, nodes));
+    if (state.hostSubnets) await this.annotateNodes(name, perNode);
+    // pods waiting for the network's switches can go now
+    if (result.inserted.size > 0 || result.operations.length > 0) this.enqueuePodsOf(name);
+  }
+
+  private nodesAnnotatedFor(network: string): V1Node[] {
+    return this.ctx.informers.nodes.store
+      .list()
+      .filter((n) => secondaryNodeSubnetsFromAnnotation(n, network).length > 0);
+  }
+
+  /** Writes the network's entry of every node's `k8s.ovn.org/node-subnets` (removes it when absent). */
+  private async annotateNodes(network: string, perNode: Map<string, string[] | null>): Promise<void> {
+    for (const n of this.ctx.informers.nodes.store.list()) {
+      const subnets = perNode.get(n.metadata!.name!) ?? null;
+      const value = mergeNodeSubnets(n, network, subnets);
+      if (value === undefined) continue;
+      await annotateObject(
+        this.ctx.clients.nodes,
+        n,
+        { [NODE_SUBNETS_ANNOTATION]: value },
+        {
+          guardResourceVersion: true,
+        },
+      );
+    }
+  }
+
+  /** Queues the pods that select a NAD of the network (or still have an attachment to it). */
+  enqueuePodsOf(network: string): void {
+    const nads = new Set([...this.knownNads].filter(([, c]) => c.name === network).map(([k]) => k));
+    if (nads.size === 0) return;
+    for (const pod of this.ctx.informers.pods.store.list()) {
+      const ann = pod.metadata?.annotations;
+      if (!ann?.[NETWORKS_ANNOTATION] && !ann?.[POD_NETWORKS_ANNOTATION]) continue;
+      let selected: string[] = [];
+      try {
+        selected = podNetworkSelections(ann, pod.metadata?.namespace ?? 'default').map(selectionKey);
+      } catch {
+        /* malformed: only what it recorded */
+      }
+      if ([...selected, ...recordedAttachments(pod).keys()].some((k) => nads.has(k)))
+        this.ctx.enqueue(podKey(objectKey(pod)));
+    }
+  }
+
+  /** Event handlers on NADs and nodes; returns their detachers. */
+  attach(enqueue: (key: string) => void): Array<() => void> {
+    const nadChanged = () => {
+      for (const name of this.refresh()) {
+        enqueue(networkKey(name));
+        this.enqueuePodsOf(name);
+      }
+    };
+    const nodeKeys = () => {
+      for (const name of this.resolved.byNetwork.keys())
+        if (this.resolved.byNetwork.get(name)!.config.topology === 'layer3') enqueue(networkKey(name));
+    };
+    return [
+      this.nads.addHandlers({ onAdd: nadChanged, onUpdate: nadChanged, onDelete: nadChanged }),
+      this.ctx.informers.nodes.addHandlers({
+        onAdd: nodeKeys,
+        onDelete: nodeKeys,
+        onUpdate: (a: V1Node, b: V1Node) => {
+          if (
+            a.metadata?.annotations?.[NODE_SUBNETS_ANNOTATION] !==
+            b.metadata?.annotations?.[NODE_SUBNETS_ANNOTATION]
+          )
+            nodeKeys();
+        },
+      }),
+    ];
+  }
+
+  /** Owner ids (`<ns>/<pod>@<nad>`) of the pod's attachment ports now in NB. */
+  attachmentOwnersInNb(namespace: string, pod: string): OwnerRef[] {
+    const out: OwnerRef[] = [];
+    for (const nad of this.allNadKeys()) {
+      const id = `${namespace}/${pod}@${nad}`;
+      if (
+        this.ctx.view
+          .byExternalId('Logical_Switch_Port', OWNER_KEY, id)
+          .some((r) => ownerOf(r.external_ids)?.type === 'PodNetwork')
+      )
+        out.push({ type: 'PodNetwork', id });
+    }
+    return out;
+  }
+
+  /** The network state a NAD key belonged to (for releasing addresses), if any. */
+  stateOfNad(nadKey: string): NetworkState | undefined {
+    const cfg = this.knownNads.get(nadKey);
+    return cfg ? this.states.get(cfg.name) : undefined;
+  }
+
+  /** A Warning Event on a pod whose attachment cannot be served. */
+  warnPod(pod: V1Pod, reason: string, message: string): void {
+    this.events.warning({ ...pod, apiVersion: 'v1', kind: 'Pod' }, reason, message);
+  }
+}
