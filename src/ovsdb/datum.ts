@@ -551,7 +551,10 @@ export function valuesEqual(a: Value | undefined, b: Value | undefined, type?: C
  */
 export function applyDiff(oldValue: Value | undefined, diffJson: unknown, type: ColumnType): Value {
   const kind = kindOf(type);
-  if (kind === 'scalar') return decodeDatum(diffJson, type);
+  // ovsdb-server diffs only "composite" columns (max > 1: sets and maps); for a column that
+  // holds at most one value, scalar or optional, the modify carries the new value itself,
+  // with ["set",[]] for an optional column that was cleared (ovsdb_datum_diff in OVS).
+  if (type.max !== 'unlimited' && type.max <= 1) return decodeDatum(diffJson, type);
   if (kind === 'map') {
     const pairs = decodeMapPairs(diffJson, type);
     if (type.key.type === 'string') {
@@ -579,14 +582,5 @@ export function applyDiff(oldValue: Value | undefined, diffJson: unknown, type: 
     if (current.has(key)) current.delete(key);
     else current.set(key, a);
   }
-  const result = [...current.values()];
-  if (kind === 'optional') {
-    if (result.length > 1) {
-      throw new OvsdbDatumError(
-        `diff leaves an optional column with ${result.length} values (cache out of sync?)`,
-      );
-    }
-    return result.length === 0 ? null : result[0]!;
-  }
-  return result;
+  return [...current.values()];
 }
