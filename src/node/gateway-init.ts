@@ -45,6 +45,8 @@ export interface L3GatewayConfig {
   'next-hops': string[];
   'node-port-enable': string;
   'vlan-id': string;
+  /** only for a physical network other than `physnet`: the watcher names the localnet port's network by it */
+  'physical-network'?: string;
 }
 
 export interface GatewayInitResult {
@@ -144,6 +146,9 @@ export async function gatewayInit(opts: GatewayInitOptions): Promise<GatewayInit
       'next-hops': [nextHop],
       'node-port-enable': 'true',
       'vlan-id': '0',
+      // ovn-kubernetes has no such key (its network is always "physnet"); our watcher reads it so
+      // that the localnet port's network_name matches the ovn-bridge-mappings entry set above
+      ...(physnet !== DEFAULT_PHYSNET ? { 'physical-network': physnet } : {}),
     };
     // loaded on demand so that the other subcommands of the same binary start fast
     const { connectK8s } = await import('./k8s-access.js');

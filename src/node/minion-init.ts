@@ -11,6 +11,8 @@
  *    2017 Python code used `k8s-<node[:11]>`, which breaks on long node names) with
  *    external_ids iface-id=k8s-<node>, MAC 0a:58:<.2 octets> (what the watcher puts on the LSP
  *    k8s-<node>), MTU; on the host its address .2/len and a route to every cluster subnet via .1.
+ *    An explicit subnet (--minion-switch-subnet) is also published as the Node's
+ *    k8s.ovn.org/node-subnets, which the watcher builds the node switch from.
  * 4. The CNI network config in the CNI conf dir and a launcher for the plugin in the CNI bin dir.
  *
  * Every step compares first and writes only what differs, so a second run changes nothing.
@@ -19,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseJsonAnnotation } from '../k8s/annotations.js';
+import { parseJsonAnnotation, setAnnotations } from '../k8s/annotations.js';
 import { httpStatusOf } from '../k8s/errors.js';
 import { formatCidr, parseCidr, parseClusterSubnets, type Cidr } from '../ipam/cidr.js';
 import { hostSubnetGatewayIp, hostSubnetManagementIp } from '../ipam/host-subnet.js';
@@ -126,6 +128,65 @@ export async function waitNodeSubnets(k8s: NodeK8s, node: string, timeoutMs: num
   }
 }
 
+/** The `default` subnets recorded in a Node's k8s.ovn.org/node-subnets (string or list). */
+function recordedSubnets(obj: Parameters<typeof parseJsonAnnotation>[0]): string[] {
+  const v = parseJsonAnnotation(obj, NODE_SUBNETS_ANNOTATION) as Record<string, unknown> | undefined;
+  const def = v?.default;
+  const list = typeof def === 'string' ? [def] : Array.isArray(def) ? def : [];
+  return list.filter((s): s is string => typeof s === 'string' && s !== '');
+}
+
+/**
+ * Publishes an explicit node subnet (--minion-switch-subnet) as the Node's
+ * k8s.ovn.org/node-subnets, in the watcher's format (a string for one subnet, a list for
+ * several). Waits a bounded time for the Node to be registered. A different subnet already
+ * recorded is an error: pods may hold addresses from it, so it is not silently replaced.
+ */
+export async function publishNodeSubnets(
+  k8s: NodeK8s,
+  node: string,
+  subnets: string[],
+  timeoutMs: number,
+): Promise<'patched' | 'unchanged'> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let current;
+    try {
+      current = await k8s.nodes.get(node);
+    } catch (err) {
+      if (httpStatusOf(err) !== 404) throw err;
+      if (Date.now() > deadline)
+        throw new NodeTimeoutError(
+          `Node ${node} does not exist in the Kubernetes API at ${k8s.server} after ${timeoutMs} ms; cannot record --minion-switch-subnet`,
+        );
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    const recorded = recordedSubnets(current).map((s) => {
+      try {
+        return formatCidr(parseCidr(s));
+      } catch {
+        return s;
+      }
+    });
+    if (recorded.length > 0) {
+      if (recorded.join(',') === subnets.join(',')) return 'unchanged';
+      throw new NodeConfigError(
+        `Node ${node} already has subnet ${recorded.join(',')} (${NODE_SUBNETS_ANNOTATION}); --minion-switch-subnet ${subnets.join(',')} disagrees`,
+      );
+    }
+    const value = JSON.stringify({ default: subnets.length === 1 ? subnets[0] : subnets });
+    const res = await setAnnotations(
+      k8s.nodes,
+      { name: node },
+      { [NODE_SUBNETS_ANNOTATION]: value },
+      { current },
+    );
+    if (res.status === 'not-found') continue;
+    return res.status === 'patched' ? 'patched' : 'unchanged';
+  }
+}
+
 /** Writes `content` to `path` unless it already holds exactly that; true when written. */
 async function writeIfChanged(path: string, content: string, mode: number): Promise<boolean> {
   const current = await readFile(path, 'utf8').catch(() => undefined);
@@ -205,8 +266,23 @@ export async function minionInit(opts: MinionInitOptions): Promise<MinionInitRes
 
     // 3. the node subnet and the management port
     let nodeSubnets: string[];
-    if (opts.nodeSubnet) nodeSubnets = [opts.nodeSubnet];
-    else {
+    if (opts.nodeSubnet) {
+      nodeSubnets = [formatCidr(parseCidr(opts.nodeSubnet))];
+      // the watcher takes a node's subnet from this annotation: without it, it would carve a
+      // different one for the node switch than the management port uses here
+      const { connectK8s, hasK8sSettings } = await import('./k8s-access.js');
+      if (hasK8sSettings(opts.k8s ?? {}, externalIds)) {
+        const k8s = connectK8s(opts.k8s ?? {}, externalIds);
+        const status = await publishNodeSubnets(
+          k8s,
+          opts.nodeName,
+          nodeSubnets,
+          opts.subnetTimeoutMs ?? 30_000,
+        );
+        if (status === 'patched')
+          hostChanges.push(`annotated Node ${opts.nodeName} ${NODE_SUBNETS_ANNOTATION}`);
+      } else log(`no Kubernetes API configured: ${NODE_SUBNETS_ANNOTATION} not written`);
+    } else {
       // loaded on demand: only this path needs the (slow to load) Kubernetes client
       const { connectK8s } = await import('./k8s-access.js');
       const k8s = connectK8s(opts.k8s ?? {}, externalIds);
