@@ -146,7 +146,8 @@ export const CONFIG_KEYS = [
     key: 'leader_election',
     kind: 'string',
     default: 'none',
-    description: 'none, lease (Kubernetes Lease) or ovsdb-lock (NB database lock)',
+    description:
+      'none, lease (Kubernetes Lease) or ovsdb-lock (NB database lock); unset: lease inside a Kubernetes pod, none elsewhere',
   },
   {
     key: 'leader_election_namespace',

@@ -1,6 +1,7 @@
 /** loadConfig plus the I/O of its lowest layer: the local Open_vSwitch external_ids. */
 import { existsSync } from 'node:fs';
-import { EffectiveConfig, loadConfig, type LoadConfigOptions } from './load.js';
+import type { ConfigKey } from './keys.js';
+import { EffectiveConfig, loadConfig, type ConfigValue, type LoadConfigOptions } from './load.js';
 import { DEFAULT_OVS_DB, readOvsExternalIds } from './ovs-external-ids.js';
 
 export interface ResolveConfigOptions extends Omit<LoadConfigOptions, 'ovsExternalIds'> {
@@ -31,6 +32,35 @@ export async function resolveConfig(opts: ResolveConfigOptions = {}): Promise<Ef
     }
   }
   const cfg = loadConfig({ ...opts, ...(ovsExternalIds ? { ovsExternalIds } : {}) });
-  if (!extraWarnings.length) return cfg;
-  return new EffectiveConfig(cfg.values, [...cfg.warnings, ...extraWarnings], cfg.configFile);
+  const values = withRuntimeDefaults(cfg.values, opts.env ?? process.env);
+  if (!extraWarnings.length && values === cfg.values) return cfg;
+  return new EffectiveConfig(values, [...cfg.warnings, ...extraWarnings], cfg.configFile);
+}
+
+/** True inside a Kubernetes pod (the API server's service variables and a service-account token). */
+export function runningInCluster(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  return (
+    Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')
+  );
+}
+
+/**
+ * Defaults that depend on where we run: leader election is `lease` inside a cluster (a Deployment
+ * of several replicas must elect) and `none` elsewhere (one watcher per systemd host), unless a
+ * layer sets it.
+ */
+function withRuntimeDefaults(
+  values: ReadonlyMap<ConfigKey, ConfigValue>,
+  env: Readonly<Record<string, string | undefined>>,
+): ReadonlyMap<ConfigKey, ConfigValue> {
+  const le = values.get('leader_election');
+  if (le && le.source !== 'default') return values;
+  if (!runningInCluster(env)) return values;
+  const out = new Map(values);
+  out.set('leader_election', {
+    value: 'lease',
+    source: 'default',
+    origin: 'in-cluster default (KUBERNETES_SERVICE_HOST and a service-account token)',
+  });
+  return out;
 }

@@ -233,7 +233,9 @@ export class Daemon {
    */
   fail(err: unknown): never {
     const message = err instanceof Error ? err.message : String(err);
-    this.log?.logger.fatal({ err }, message);
+    // in the foreground before ready the error line on stderr is enough: stdout stays clean
+    if (this.opts.logFile || this.readyState || this.reportFd !== undefined)
+      this.log?.logger.fatal({ err }, message);
     if (this.reportFd !== undefined) this.report({ ok: false, error: message });
     else process.stderr.write(`${this.name}: ${message}\n`);
     this.cleanup();

@@ -12,7 +12,14 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { EffectiveConfig } from '../config/load.js';
-import { createElector, parseElectionMode, type Elector } from '../ha/elector.js';
+import {
+  ElectorSetupError,
+  createElector,
+  parseElectionMode,
+  type ElectionMode,
+  type Elector,
+  type ElectorSettings,
+} from '../ha/elector.js';
 import type { LockingDatabase } from '../ha/ovsdb-lock-election.js';
 import { EventRecorder } from '../k8s/events.js';
 import { defaultIdentity, type LeaderCallbacks } from '../k8s/leader-election.js';
@@ -36,7 +43,8 @@ export interface ServiceOptions {
 }
 
 export class Service {
-  readonly elector: Elector;
+  private currentElector: Elector | undefined;
+  private readonly electorSettings: ElectorSettings;
   readonly events: EventRecorder | undefined;
   private synced = false;
   private resyncHandler: (() => Promise<unknown> | unknown) | undefined;
@@ -51,7 +59,7 @@ export class Service {
   ) {
     const cfg = opts.config;
     const identity = cfg.string('leader_election_identity') ?? defaultIdentity();
-    this.elector = createElector({
+    this.electorSettings = {
       mode: parseElectionMode(cfg.string('leader_election')),
       identity,
       namespace: cfg.string('leader_election_namespace') ?? 'ovn-kubernetes',
@@ -76,7 +84,11 @@ export class Service {
           for (const c of this.callbacks) c.onNewLeader?.(id);
         },
       },
-    });
+    };
+    // with an OVSDB lock the elector needs the NB handle, which may be opened after start():
+    // then it is made by setLockDatabase()
+    if (this.electorSettings.mode !== 'ovsdb-lock' || opts.lockDatabase)
+      this.currentElector = createElector(this.electorSettings);
     this.events = opts.kubeConfig
       ? new EventRecorder({
           kubeConfig: opts.kubeConfig,
@@ -104,7 +116,7 @@ export class Service {
     }));
     daemon.onShutdown(async () => {
       // stop writing first, then release leadership, then the endpoint
-      await this.elector.stop();
+      await this.currentElector?.stop();
       await this.metricsServer?.close();
     });
   }
@@ -165,6 +177,32 @@ export class Service {
   /** Extra fields for `ovn-k8s-util ctl status`. */
   setStatus(provider: () => Record<string, unknown>): void {
     this.statusExtra = provider;
+  }
+
+  /** The elector; before it exists (ovsdb-lock without a database yet) a placeholder that knows nothing. */
+  get elector(): Elector {
+    return (
+      this.currentElector ?? {
+        identity: this.electorSettings.identity,
+        isLeader: false,
+        leadershipKnown: false,
+        start: () =>
+          Promise.reject(new ElectorSetupError('leader_election=ovsdb-lock needs the NB database handle')),
+        stop: () => Promise.resolve(),
+      }
+    );
+  }
+
+  /** The election mode in effect. */
+  get electionMode(): ElectionMode {
+    return this.electorSettings.mode;
+  }
+
+  /** The NB handle for leader_election=ovsdb-lock when it was not available at start(). */
+  setLockDatabase(db: LockingDatabase): void {
+    if (this.currentElector) return;
+    this.electorSettings.db = db;
+    this.currentElector = createElector(this.electorSettings);
   }
 
   async startElection(): Promise<void> {

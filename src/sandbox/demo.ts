@@ -3,12 +3,13 @@
  * the watcher (in-process), convergence, the topology, and the ovn-trace checks, each PASSED or
  * FAILED. Everything started is stopped by pid at the end unless `keep`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import pino from 'pino';
 import { resolveConnection } from '../k8s/connection.js';
+import { buildTopology, dotToSvg, readNbSnapshot, renderDot } from '../ovn/topology/index.js';
 import { liveNbView } from '../watcher/nb-view.js';
 import { masterInit } from '../watcher/master-init.js';
 import { openNb } from '../watcher/nb-connect.js';
@@ -30,7 +31,9 @@ export interface DemoOptions {
 export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   const write = opts.write ?? ((l: string) => process.stdout.write(`${l}\n`));
   const ownDir = !opts.dir;
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ovnk8s-demo-'));
+  // our own output dir outlives the run (the picture stays); only the sandbox inside it goes
+  const outDir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ovnk8s-demo-'));
+  const dir = ownDir ? join(outDir, 'sandbox') : outDir;
   write(`== sandbox in ${dir}`);
   const info = await startSandbox(dir);
   write(`NB ${info.nb} (${info.nbTcp}), SB ${info.sb}, Kubernetes simulator ${info.k8sApiServer}`);
@@ -51,7 +54,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     write(`== master-init: node ${mi.node}, subnet ${mi.subnets.join(',')}, ${mi.operations} operations`);
     const logger = pino(
       { name: 'ovn-k8s-watcher', level: 'info' },
-      pino.destination({ dest: join(dir, 'watcher.log'), sync: true }),
+      pino.destination({ dest: join(outDir, 'watcher.log'), sync: true }),
     );
     watcher = await Watcher.start({ db, kubeConfig: kc, clusterSubnets: [SAMPLE_CLUSTER_SUBNET], logger });
     const api = kc.makeApiClient(CoreV1Api);
@@ -78,6 +81,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     const view = liveNbView(db.cache);
     write(formatTopology(view));
     view.detach();
+    const picture = await drawTopology(info.nb, outDir);
+    write(`== picture: ${picture}`);
     write('== ovn-trace checks');
     const checks = await runTraceChecks({
       nb: info.nb,
@@ -103,6 +108,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
       await stopSandbox(dir);
       if (ownDir) rmSync(dir, { recursive: true, force: true });
       write('== sandbox stopped');
+      if (ownDir) write(`== output (picture, watcher log) kept in ${outDir}`);
     }
   }
+}
+
+/** The live logical network as an SVG (Graphviz), as `ovn-k8s-util topology --format svg` draws it. */
+async function drawTopology(nb: string, outDir: string): Promise<string> {
+  const topo = buildTopology(await readNbSnapshot({ remotes: nb }));
+  const path = join(outDir, 'topology.svg');
+  writeFileSync(path, await dotToSvg(renderDot(topo, { title: 'ovn-k8s demo: OVN logical network' })));
+  return path;
 }

@@ -42,9 +42,14 @@ export function nodeSubnetsFromAnnotation(node: V1Node): string[] {
   return strings(v);
 }
 
-/** The annotation value for a node's subnets (a string for one, a list for several, as ovn-k). */
-export const nodeSubnetsAnnotation = (subnets: readonly string[]): string =>
-  JSON.stringify({ [DEFAULT_NETWORK]: subnets.length === 1 ? subnets[0] : subnets });
+/**
+ * The annotation value for a node's subnets (a string for one, a list for several, as ovn-k);
+ * `others` are the entries of secondary networks (keyed by network name), kept as they are.
+ */
+export const nodeSubnetsAnnotation = (
+  subnets: readonly string[],
+  others: Readonly<Record<string, unknown>> = {},
+): string => JSON.stringify({ [DEFAULT_NETWORK]: subnets.length === 1 ? subnets[0] : subnets, ...others });
 
 /** `k8s.ovn.org/node-gateway-router-lrp-ifaddrs`: `{"default":{"ipv4":"100.64.0.2/16","ipv6":...}}`. */
 export function gatewayJoinIpsFromAnnotation(node: V1Node): string[] {
@@ -122,8 +127,11 @@ export function podNetworkFromAnnotation(pod: V1Pod): PodNetwork | undefined {
   return { ips, mac, gateways: oneOrMany(v.gateway_ips, v.gateway_ip) };
 }
 
-/** `k8s.ovn.org/pod-networks` as ovn-k writes it (with the deprecated single-value fields). */
-export function podNetworksAnnotation(net: PodNetwork): string {
+/**
+ * `k8s.ovn.org/pod-networks` as ovn-k writes it (with the deprecated single-value fields);
+ * `attachments` are the secondary networks' entries keyed `<ns>/<nad>`.
+ */
+export function podNetworksAnnotation(net: PodNetwork, attachments: Readonly<Record<string, unknown>> = {}): string {
   const entry: Record<string, unknown> = {
     ip_addresses: net.ips,
     mac_address: net.mac,
@@ -132,7 +140,7 @@ export function podNetworksAnnotation(net: PodNetwork): string {
     role: 'primary',
   };
   if (net.gateways[0]) entry.gateway_ip = net.gateways[0];
-  return JSON.stringify({ [DEFAULT_NETWORK]: entry });
+  return JSON.stringify({ [DEFAULT_NETWORK]: entry, ...attachments });
 }
 
 /** The original Python watcher's `ovn` annotation: `{"ip_address","mac_address","gateway_ip"}`. */

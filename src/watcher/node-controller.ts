@@ -28,6 +28,7 @@ import {
   nodeSubnetsAnnotation,
   nodeSubnetsFromAnnotation,
 } from './convert.js';
+import { otherNetworkSubnets } from './secondary-annotations.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -56,6 +57,8 @@ const creationOrder = (a: V1Node, b: V1Node): number =>
 export class NodeController {
   /** the gateway physical IPs per node, as last reconciled (NodePort VIPs follow them) */
   private readonly gatewayIps = new Map<string, string[]>();
+  /** set while the watcher starts: it queues every pod itself once the nodes are done */
+  holdPods = false;
 
   constructor(private readonly ctx: ControllerContext) {}
 
@@ -130,14 +133,15 @@ export class NodeController {
       ...gatewayRows(info, ctx.config),
     ]);
     const changes: Record<string, string | null> = {
-      [NODE_SUBNETS_ANNOTATION]: nodeSubnetsAnnotation(subnets),
+      // secondary networks' entries (network-controller.ts) are kept
+      [NODE_SUBNETS_ANNOTATION]: nodeSubnetsAnnotation(subnets, otherNetworkSubnets(node)),
     };
     if (gateway)
       changes[NODE_GATEWAY_ROUTER_LRP_IFADDRS_ANNOTATION] = gatewayJoinIpsAnnotation(gateway.joinIps);
     await this.annotate(node, changes);
     this.setGateway(name, gateway);
     // pods waiting for this node's switch can go now
-    if (result.inserted.size > 0)
+    if (result.inserted.size > 0 && !this.holdPods)
       for (const pod of ctx.informers.pods.store.byIndex(POD_NODE_INDEX, name))
         ctx.enqueue(podKey(objectKey(pod)));
   }

@@ -10,7 +10,7 @@
  * queued again, plus the keys of owners that still have rows in NB but no object any more (their
  * run removes the rows). A run on a converged key sends nothing, so a restart writes nothing.
  */
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { SERVICE_NAME_LABEL, InformerFactory } from '../k8s/factory.js';
 import { NODES, PODS, objectKey, resourceClient } from '../k8s/resources.js';
 import { WorkQueue, type WorkQueueStats } from '../k8s/workqueue.js';
@@ -36,7 +36,9 @@ import { ClusterIpam } from './ipam-state.js';
 import { liveNbView, type LiveNbView } from './nb-view.js';
 import { NodeController } from './node-controller.js';
 import { PodController } from './pod-controller.js';
+import { NetworkController, nadSource, type NadSource } from './network-controller.js';
 import { ServiceController } from './service-controller.js';
+import { combineObservers, type WatcherHooks } from './hooks.js';
 
 export interface WatcherOptions {
   /** NB remotes (`unix:...`, `tcp:IP:PORT`, `ssl:IP:PORT`, comma list) unless `db` is given */
@@ -57,6 +59,13 @@ export interface WatcherOptions {
   nbOpenTimeoutMs?: number;
   /** how long start-up waits for the first complete list of every watched resource (default 60 s) */
   k8sSyncTimeoutMs?: number;
+  /**
+   * Hot standby (leader election): caches are synced but nothing is written and no key runs until
+   * activate() (on becoming the leader), which then rebuilds IPAM from the NB state of that moment.
+   */
+  standby?: boolean;
+  /** metrics and Events observation points */
+  hooks?: WatcherHooks;
 }
 
 export class KubernetesUnreachableError extends Error {
@@ -111,12 +120,14 @@ export class Watcher {
   private readonly detachers: Array<() => void> = [];
   private resyncs = 0;
   private stopped = false;
+  private activated = false;
 
   private constructor(
     readonly db: OvsdbDatabase,
     private readonly ownsDb: boolean,
     private readonly factory: InformerFactory,
-    private readonly informers: Informers,
+    /** the informer stores (read-only use outside: metrics, Events) */
+    readonly informers: Informers,
     private readonly view: LiveNbView,
     private readonly batcher: TxnBatcher,
     private readonly ctx: ControllerContext,
@@ -125,20 +136,22 @@ export class Watcher {
     private readonly services: ServiceController,
     private readonly log: WatcherLogger,
     concurrency: number,
+    private readonly hooks: WatcherHooks = {},
   ) {
     this.queue = new WorkQueue((key) => this.handle(key), {
       name: 'ovn-k8s-watcher',
       concurrency,
       retry: { initialMs: 50, maxMs: 10_000, factor: 2, jitter: 0.2 },
-      observer: {
+      observer: combineObservers(hooks.queueObserver, {
         onRetry: (key, attempt, delayMs, error) => {
+          hooks.keyFailed?.(key, error, attempt);
           const level = error instanceof DependencyNotReadyError && attempt < 10 ? 'debug' : 'warn';
           this.log[level](
             { key, attempt, delayMs, err: (error as Error)?.message },
             'key failed, will retry',
           );
         },
-      },
+      }),
     });
   }
 
@@ -166,7 +179,9 @@ export class Watcher {
       services: factory.services(),
       endpointSlices: factory.endpointSlices(),
     };
+    let nads: NadSource | undefined;
     try {
+      nads = await nadSource(factory, opts.kubeConfig, log); // secondary OVN networks
       factory.startAll();
       await syncWithin(factory, opts.k8sSyncTimeoutMs ?? 60_000, opts.kubeConfig.getCurrentCluster()?.server);
     } catch (err) {
@@ -175,7 +190,7 @@ export class Watcher {
       throw err;
     }
     const view = liveNbView(db.cache);
-    const batcher = new TxnBatcher(db, opts.batch);
+    const batcher = new TxnBatcher(opts.hooks?.transport?.(db) ?? db, opts.batch);
     // the controllers queue keys through the watcher, which needs them to exist first
     const self: { watcher?: Watcher } = {};
     const ctx: ControllerContext = {
@@ -189,9 +204,8 @@ export class Watcher {
       enqueue: (key) => self.watcher?.enqueue(key),
     };
     const nodes = new NodeController(ctx);
-    const pods = new PodController(ctx);
+    const pods = new PodController(ctx, new NetworkController(ctx, nads!, { kubeConfig: opts.kubeConfig }));
     const services = new ServiceController(ctx, () => nodes.allGatewayIps());
-    nodes.rebuild();
     const watcher = new Watcher(
       db,
       !opts.db,
@@ -205,19 +219,47 @@ export class Watcher {
       services,
       log,
       opts.concurrency ?? 64,
+      opts.hooks,
     );
     self.watcher = watcher;
+    if (!opts.standby) await watcher.activate();
+    return watcher;
+  }
+
+  /** The address bookkeeping (read-only use outside: IPAM pool metrics). */
+  get ipam(): ClusterIpam {
+    return this.ctx.ipam;
+  }
+
+  /** True once the watcher writes (always, unless started as a standby and not yet activated). */
+  get isActive(): boolean {
+    return this.activated;
+  }
+
+  /**
+   * Starts writing: rebuilds the address bookkeeping from the nodes and NB as they are now (a
+   * standby takes over what the previous leader wrote), then converges everything.
+   */
+  async activate(): Promise<void> {
+    if (this.activated || this.stopped) return;
+    this.activated = true;
+    const informers = this.informers;
+    this.nodes.rebuild();
     // cluster rows first, then nodes, then everything: pods and services refer to the rows the
     // earlier phases create, and would otherwise fail and wait for a retry. The handlers come
     // last (attaching replays every stored object as an add); whatever changed meanwhile is in
     // the stores, which the full resync reads.
-    watcher.enqueue(CLUSTER_KEY);
-    await watcher.queue.whenIdle();
-    for (const k of informers.nodes.store.keys()) watcher.enqueue(nodeKey(k));
-    await watcher.queue.whenIdle();
-    watcher.attach();
-    watcher.resyncAll('start');
-    return watcher;
+    this.enqueue(CLUSTER_KEY);
+    await this.queue.whenIdle();
+    // the nodes' pods run once, after the handlers are attached (the resync below queues them all)
+    this.nodes.holdPods = true;
+    for (const k of informers.nodes.store.keys()) this.enqueue(nodeKey(k));
+    await this.queue.whenIdle();
+    this.nodes.holdPods = false;
+    for (const k of this.pods.networks?.keys() ?? []) this.enqueue(k);
+    await this.queue.whenIdle();
+    this.attach();
+    this.resyncAll('start');
   }
 
   enqueue(key: string): void {
@@ -229,7 +271,7 @@ export class Watcher {
    * NB but no object in Kubernetes.
    */
   resyncAll(reason: string): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.activated) return;
     this.resyncs++;
     this.log.info({ reason }, 'full resync');
     const { nodes, pods, services } = this.informers;
@@ -248,6 +290,7 @@ export class Watcher {
     for (const o of staleOwners(this.view, isLive, ['Node', 'Pod', 'Service'])) {
       this.enqueue(o.type === 'Node' ? nodeKey(o.id) : o.type === 'Pod' ? podKey(o.id) : serviceKey(o.id));
     }
+    for (const k of this.pods.networks?.resyncKeys(pods.store) ?? []) this.enqueue(k);
   }
 
   /** Resolves when no key is queued, running or waiting for a retry. */
@@ -275,6 +318,11 @@ export class Watcher {
     const colon = key.indexOf(':');
     const kind = colon < 0 ? key : key.slice(0, colon);
     const id = key.slice(colon + 1);
+    if (this.hooks.aroundKey) return this.hooks.aroundKey(kind, () => this.dispatch(kind, id, key));
+    return this.dispatch(kind, id, key);
+  }
+
+  private async dispatch(kind: string, id: string, key: string): Promise<void> {
     switch (kind) {
       case CLUSTER_KEY:
         await applyOwned(this.ctx, key, CLUSTER_OWNER, clusterRows(this.ctx.config));
@@ -285,6 +333,8 @@ export class Watcher {
         return this.pods.sync(id);
       case 'svc':
         return this.services.sync(id);
+      case 'net':
+        return this.pods.networks?.sync(id);
       default:
         this.log.warn({ key }, 'unknown key');
     }
@@ -294,17 +344,17 @@ export class Watcher {
     const { nodes, pods, services, endpointSlices } = this.informers;
     const on = <T extends KubernetesObject>(
       inf: { addHandlers(h: object): () => void },
-      keyOf: (o: T) => string | undefined,
+      keyOf: (o: T, old?: T) => string | undefined,
       name: string,
     ) => {
-      const add = (o: T) => {
-        const k = keyOf(o);
+      const add = (o: T, old?: T) => {
+        const k = keyOf(o, old);
         if (k) this.enqueue(k);
       };
       this.detachers.push(
         inf.addHandlers({
           onAdd: add,
-          onUpdate: (_old: T, o: T) => add(o),
+          onUpdate: (old: T, o: T) => add(o, old),
           onDelete: add,
           onSync: ({ initial }: { initial: boolean }) => {
             if (!initial) this.resyncAll(`${name} relisted`);
@@ -313,7 +363,12 @@ export class Watcher {
       );
     };
     on(nodes, (n) => nodeKey(objectKey(n)), 'nodes');
-    on(pods, (p) => podKey(objectKey(p)), 'pods');
+    // the echo of the pod controller's own annotation write is not news
+    on(
+      pods,
+      (p: V1Pod, old?: V1Pod) => (old && this.pods.isOwnWrite(old, p) ? undefined : podKey(objectKey(p))),
+      'pods',
+    );
     on(services, (s) => serviceKey(objectKey(s)), 'services');
     on(
       endpointSlices,
@@ -327,5 +382,6 @@ export class Watcher {
       this.resyncAll(`NB reconnected (resumed=${info.resumed})`);
     this.db.on('connected', onConnected);
     this.detachers.push(() => this.db.off('connected', onConnected));
+    this.detachers.push(...(this.pods.networks?.attach((k) => this.enqueue(k)) ?? []));
   }
 }
