@@ -18,7 +18,9 @@ describe('test runtime: real OVN daemons started and stopped by pid', () => {
     central = await startOvnCentral({ dir: `${tmp.dir}/c` });
     await central.nbctl('ls-add', 'sw0');
     await central.syncSb();
-    expect(await central.sbctl('--bare', '--columns=external_ids', 'list', 'Datapath_Binding')).toContain('sw0');
+    expect(await central.sbctl('--bare', '--columns=external_ids', 'list', 'Datapath_Binding')).toContain(
+      'sw0',
+    );
     const pids = [central.northdPid, central.nb.pid, central.sb.pid];
     await central.stop();
     for (const p of pids) expect(await isAlive(p)).toBe(false);
@@ -32,7 +34,10 @@ describe('test runtime: real OVN daemons started and stopped by pid', () => {
     await killPid(cluster.members[leader]!.pid);
     const next = await cluster.leader();
     expect(next).not.toBe(leader);
-    const others = cluster.members.filter((_, i) => i !== leader).map((m) => m.tcp).join(',');
+    const others = cluster.members
+      .filter((_, i) => i !== leader)
+      .map((m) => m.tcp)
+      .join(',');
     await run('ovn-nbctl', [`--db=${others}`, '--timeout=20', 'ls-add', 'after-failover']);
     expect(await run('ovn-nbctl', [`--db=${others}`, '--timeout=20', 'ls-list'])).toContain('after-failover');
   });

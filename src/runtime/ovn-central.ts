@@ -29,8 +29,10 @@ export async function startOvnCentral(opts: { dir: string; northd?: boolean }): 
   const env = daemonEnv(dir);
   const nb = await startOvsdbServer({ dir, name: 'nb', schema: NB_SCHEMA });
   const sb = await startOvsdbServer({ dir, name: 'sb', schema: SB_SCHEMA });
-  const nbctl = (...args: string[]) => run('ovn-nbctl', [`--db=${nb.unix}`, '--timeout=30', ...args], { env });
-  const sbctl = (...args: string[]) => run('ovn-sbctl', [`--db=${sb.unix}`, '--timeout=30', ...args], { env });
+  const nbctl = (...args: string[]) =>
+    run('ovn-nbctl', [`--db=${nb.unix}`, '--timeout=30', ...args], { env });
+  const sbctl = (...args: string[]) =>
+    run('ovn-sbctl', [`--db=${sb.unix}`, '--timeout=30', ...args], { env });
   await nbctl('init');
   let northdPid = 0;
   if (opts.northd !== false) {

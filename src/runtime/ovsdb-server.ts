@@ -163,7 +163,13 @@ export async function startRaftCluster(opts: {
     let current = 1000;
     while (current !== opts.electionTimerMs) {
       current = Math.min(opts.electionTimerMs, current * 2);
-      await run('ovs-appctl', ['-t', members[first]!.ctl, 'cluster/change-election-timer', dbName, String(current)]);
+      await run('ovs-appctl', [
+        '-t',
+        members[first]!.ctl,
+        'cluster/change-election-timer',
+        dbName,
+        String(current),
+      ]);
     }
   }
   async function findLeader(): Promise<number> {

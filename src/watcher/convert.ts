@@ -131,7 +131,10 @@ export function podNetworkFromAnnotation(pod: V1Pod): PodNetwork | undefined {
  * `k8s.ovn.org/pod-networks` as ovn-k writes it (with the deprecated single-value fields);
  * `attachments` are the secondary networks' entries keyed `<ns>/<nad>`.
  */
-export function podNetworksAnnotation(net: PodNetwork, attachments: Readonly<Record<string, unknown>> = {}): string {
+export function podNetworksAnnotation(
+  net: PodNetwork,
+  attachments: Readonly<Record<string, unknown>> = {},
+): string {
   const entry: Record<string, unknown> = {
     ip_addresses: net.ips,
     mac_address: net.mac,
