@@ -295,7 +295,7 @@ describe('Dockerfile', () => {
     const froms = instructions.filter((l) => l.startsWith('FROM '));
     expect(froms.length).toBeGreaterThanOrEqual(2);
     for (const f of froms) expect(f).toMatch(/^FROM node:20-slim\b/);
-    expect(text).toMatch(/npm ci --omit=dev/);
+    expect(text).toMatch(/npm install --omit=dev/);
     const user = instructions.filter((l) => l.startsWith('USER ')).pop();
     expect(user).toBeDefined();
     expect(user).not.toMatch(/USER (root|0)\b/);
@@ -309,13 +309,14 @@ describe('Dockerfile', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
   });
 
-  // Full run (npm installs, ~2-3 minutes): OVN_K8S_TEST_IMAGE_STEPS=1 npx vitest run test/deploy
-  it.runIf(process.env.OVN_K8S_TEST_IMAGE_STEPS === '1')(
+  // No container engine runs here, so CI exercises the Dockerfile's steps on the machine (npm
+  // installs, ~2-3 minutes). OVN_K8S_SKIP_IMAGE_STEPS=1 skips it for a quick local run.
+  it.skipIf(process.env.OVN_K8S_SKIP_IMAGE_STEPS === '1')(
     'its steps build a working image tree on this machine',
     async () => {
       const r = await exec(
         'bash',
-        [join(ROOT, 'scripts', 'docker-build-steps.sh'), '--force-local', '--lock-fallback'],
+        [join(ROOT, 'scripts', 'docker-build-steps.sh'), '--force-local'],
         600_000,
       );
       expect(r.stdout).toContain('== image steps passed');
