@@ -70,6 +70,7 @@ import {
   recordedAttachments,
   secondaryNodeSubnetsFromAnnotation,
 } from './secondary-annotations.js';
+import { compareCreation } from '../k8s/order.js';
 
 export const networkKey = (name: string): string => `net:${name}`;
 
@@ -149,8 +150,7 @@ export function networkInfoOf(c: OvnNetworkConfig): SecondaryNetworkInfo {
 }
 
 const byCreation = (a: KubernetesObject, b: KubernetesObject): number =>
-  String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) ||
-  objectKey(a).localeCompare(objectKey(b));
+  compareCreation(a, b) || objectKey(a).localeCompare(objectKey(b));
 
 export class NetworkController {
   private resolved: ResolvedNetworks = { byNad: new Map(), byNetwork: new Map(), problems: [] };

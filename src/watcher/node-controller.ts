@@ -29,6 +29,7 @@ import {
   nodeSubnetsFromAnnotation,
 } from './convert.js';
 import { otherNetworkSubnets } from './secondary-annotations.js';
+import { compareCreation } from '../k8s/order.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -51,8 +52,7 @@ export function existingJoinIps(view: NbView, node: string): string[] {
 }
 
 const creationOrder = (a: V1Node, b: V1Node): number =>
-  String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) ||
-  String(a.metadata?.name).localeCompare(String(b.metadata?.name));
+  compareCreation(a, b) || String(a.metadata?.name).localeCompare(String(b.metadata?.name));
 
 export class NodeController {
   /** the gateway physical IPs per node, as last reconciled (NodePort VIPs follow them) */

@@ -32,6 +32,7 @@ import {
 } from './convert.js';
 import type { NetworkController } from './network-controller.js';
 import { syncPodAttachments } from './secondary-attachments.js';
+import { compareCreation } from '../k8s/order.js';
 
 /** Subnet facts the pod path needs for every pod, parsed once per subnet. */
 interface SubnetFacts {
@@ -64,8 +65,7 @@ const subnetOf = (ip: string, subnets: readonly string[]): SubnetFacts | undefin
 const inSubnets = (ip: string, subnets: readonly string[]): boolean => subnetOf(ip, subnets) !== undefined;
 
 const byCreation = (a: V1Pod, b: V1Pod): number =>
-  String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) ||
-  objectKey(a).localeCompare(objectKey(b));
+  compareCreation(a, b) || objectKey(a).localeCompare(objectKey(b));
 
 export class PodController {
   /** pod key (ns/name) -> node whose allocator holds its addresses */

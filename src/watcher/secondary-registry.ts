@@ -18,6 +18,7 @@ import {
   type OvnNetworkConfig,
 } from '../multinet/index.js';
 import { checkNetworkName, SecondaryIntentError } from '../ovn/intent/secondary.js';
+import { compareCreation } from '../k8s/order.js';
 
 export type NadProblemReason = 'InvalidNetworkConfig' | 'NetworkConfigConflict';
 
@@ -41,8 +42,7 @@ export interface ResolvedNetworks {
 }
 
 const byAge = (a: NetworkAttachmentDefinition, b: NetworkAttachmentDefinition): number =>
-  String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) ||
-  objectKey(a).localeCompare(objectKey(b));
+  compareCreation(a, b) || objectKey(a).localeCompare(objectKey(b));
 
 /** The networks the NADs define, and what is wrong with the NADs that define none. */
 export function resolveNetworks(nads: readonly NetworkAttachmentDefinition[]): ResolvedNetworks {

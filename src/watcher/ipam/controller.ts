@@ -82,6 +82,7 @@ import {
   type StatefulSetLike,
 } from './resources.js';
 import { IpamWriter } from './writer.js';
+import { compareCreation } from '../../k8s/order.js';
 
 export interface IpamLogger {
   debug(obj: object, msg: string): void;
@@ -346,9 +347,7 @@ export class IpamController {
       .list()
       .filter((p) => !podIsDone(p))
       .sort((a, b) => {
-        const ta = String(a.metadata?.creationTimestamp ?? '');
-        const tb = String(b.metadata?.creationTimestamp ?? '');
-        return ta === tb ? objectKey(a).localeCompare(objectKey(b)) : ta < tb ? -1 : 1;
+        return compareCreation(a, b) || objectKey(a).localeCompare(objectKey(b));
       });
     for (const pod of pods) {
       const ann = pod.metadata?.annotations ?? {};
