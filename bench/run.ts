@@ -6,9 +6,10 @@
  */
 import { ovsdbBench } from './ovsdb/index.js';
 import { watcherBench } from './watcher/index.js';
+import { ipamLoadBench } from './ipam-load/index.js';
 import { formatResult, verdict, type BenchModule } from './lib/report.js';
 
-const BENCHES: BenchModule[] = [ovsdbBench, watcherBench];
+const BENCHES: BenchModule[] = [ovsdbBench, watcherBench, ipamLoadBench];
 
 interface Args {
   only: string[] | undefined;

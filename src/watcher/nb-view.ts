@@ -61,13 +61,23 @@ export function liveNbView(cache: DatabaseCache): LiveNbView {
       const cols = watched.get(ev.table);
       if (!cols) continue;
       for (const c of cols) {
+        if (ev.type === 'update' && !ev.changed.includes(c)) continue;
         const before = ev.type === 'insert' ? [] : members(ev.old, c);
         const after = ev.type === 'delete' ? [] : members(ev.new, c);
-        if (ev.type === 'update' && !ev.changed.includes(c)) continue;
         const uuid = ev.type === 'insert' ? ev.new._uuid : ev.old._uuid;
-        const keep = new Set(after);
-        for (const m of before) if (!keep.has(m)) link(ev.table, c, uuid, m, false);
-        for (const m of after) link(ev.table, c, uuid, m, true);
+        // An LB group holds one member per service: redoing every member on each change is
+        // quadratic. The cache keeps a set's order (members removed in place, added at the end), so
+        // one walk finds the few that changed; in any other order the walk still gives a correct
+        // (if larger) remove-then-add.
+        let i = 0;
+        let j = 0;
+        while (i < before.length && j < after.length) {
+          if (before[i] === after[j]) j++;
+          else link(ev.table, c, uuid, before[i]!, false);
+          i++;
+        }
+        for (; i < before.length; i++) link(ev.table, c, uuid, before[i]!, false);
+        for (; j < after.length; j++) link(ev.table, c, uuid, after[j]!, true);
       }
     }
   };
