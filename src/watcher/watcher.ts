@@ -52,7 +52,8 @@ export interface WatcherOptions {
   /** join subnets, one per family (default 100.64.0.0/16) */
   joinSubnets?: readonly string[];
   logger?: WatcherLogger;
-  /** keys handled at the same time (default 64: many keys feed one batch) */
+  /** keys handled at the same time (default 512: many keys feed one batch, and their annotation
+   * writes overlap; 64 made a 100,000-pod cold sync wait on round trips: 90 s against 65 s) */
   concurrency?: number;
   batch?: BatcherOptions;
   /** how long start-up waits for NB (default 10 s) */
@@ -218,7 +219,7 @@ export class Watcher {
       pods,
       services,
       log,
-      opts.concurrency ?? 64,
+      opts.concurrency ?? 512,
       opts.hooks,
     );
     self.watcher = watcher;
