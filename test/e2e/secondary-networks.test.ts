@@ -278,6 +278,9 @@ describe('secondary OVN networks in the watcher', () => {
   });
 
   it('NADs of one network must agree: a disagreeing one gets an Event, an agreeing one joins', async () => {
+    // The oldest NAD of a network defines it. creationTimestamp has one-second resolution and
+    // ties go by namespace/name, so make sure these two are younger than default/ovn-again-conf.
+    await new Promise((r) => setTimeout(r, 1100));
     await createNad(
       'web',
       'ovn-again-web',
