@@ -328,10 +328,17 @@ export class OvsdbDatabase<T extends TableRowTypes = TableRowTypes> extends Even
   async transact<R>(txn: unknown[] | TransactionLike<R>, opts: TransactOptions = {}): Promise<unknown[] | R> {
     const budget = opts.timeoutMs ?? this.opts.transactTimeoutMs ?? 60_000;
     const deadline = Date.now() + budget;
-    await this.ready(budget);
-    const conn = this.conn;
-    if (!conn) throw new DatabaseNotReadyError(`${this.database}: connection lost`);
     const ops = Array.isArray(txn) ? txn : txn.operations();
+    let conn = this.conn;
+    for (;;) {
+      await this.ready(Math.max(1, deadline - Date.now()));
+      conn = this.conn;
+      if (conn?.client.isOpen) break;
+      // The session has already closed (e.g. EPIPE as a leader died) but the handle has not
+      // processed it yet. Nothing has been sent, so waiting for the next connection is safe.
+      if (Date.now() >= deadline) throw new DatabaseNotReadyError(`${this.database}: connection lost`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const remaining = Math.max(1, deadline - Date.now());
     const raw = await conn.client.transact(this.database, ops, { timeoutMs: remaining });
     return Array.isArray(txn) ? raw : txn.parseResults(raw);

@@ -132,8 +132,11 @@ describe('OvsdbDatabase on a 3-member RAFT cluster', () => {
             acknowledged.add(name);
             break;
           } catch (err) {
+            // an in-flight transaction whose connection died is not resent by the handle
+            // (it may have committed): the guard makes this retry idempotent
             if (attempt >= 20) throw err;
             retries++;
+            await new Promise((r) => setTimeout(r, 50));
           }
         }
       }
