@@ -1,48 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseElector, LeaderElectionConfigError } from '../../src/k8s/leader-election.js';
-import { isAlive, killPid, stopPid, waitFor } from '../../src/runtime/process.js';
+import { isAlive, killPid, waitFor } from '../../src/runtime/process.js';
 import type { K8sSim } from '../../src/k8s/sim/index.js';
+import { candidate, leads, stopCandidates } from './candidates.js';
 import { startSim } from '../k8s/sim-helpers.js';
 
-const CHILD = join(import.meta.dirname, 'elector-child.ts');
-
-interface Candidate {
-  proc: ChildProcess;
-  events: { ev: string; id: string; leader?: string | boolean }[];
-}
-
-const children: ChildProcess[] = [];
-function candidate(mode: 'lease' | 'lock', id: string, env: Record<string, string>): Candidate {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, mode], {
-    env: { ...process.env, ELECTOR_ID: id, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(proc);
-  const c: Candidate = { proc, events: [] };
-  let buf = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    buf += chunk.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      try {
-        c.events.push(JSON.parse(line) as Candidate['events'][number]);
-      } catch {
-        /* not ours */
-      }
-    }
-  });
-  return c;
-}
-const leads = (c: Candidate) => c.events.filter((e) => e.ev === 'leading').length;
-
-afterAll(async () => {
-  for (const p of children) if (p.pid) await stopPid(p.pid);
-});
+afterAll(stopCandidates);
 
 describe('Kubernetes Lease election', () => {
   let sim: K8sSim;
