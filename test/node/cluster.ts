@@ -29,6 +29,41 @@ import {
 export const CLUSTER_SUBNET = '10.244.0.0/16';
 export const CLUSTER_ROUTER = 'ovn_cluster_router';
 
+/** `minion-init` flags for a test node: userspace datapath, CNI files under DIR/NAME. */
+export function minionInitArgs(o: {
+  name: string;
+  dir: string;
+  clusterSubnet: string;
+  ovsRemote: string;
+  central: OvnCentral;
+  encapIp: string;
+  sim: K8sSim;
+}): string[] {
+  return [
+    'minion-init',
+    '--cluster-ip-subnet',
+    o.clusterSubnet,
+    '--node-name',
+    o.name,
+    '--ovs-address',
+    o.ovsRemote,
+    '--sb-address',
+    o.central.sb.unix,
+    '--nb-address',
+    o.central.nb.unix,
+    '--encap-ip',
+    o.encapIp,
+    '--datapath-type',
+    'netdev',
+    '--k8s-api-server',
+    o.sim.url,
+    '--cni-conf-dir',
+    join(o.dir, o.name, 'net.d'),
+    '--cni-bin-dir',
+    join(o.dir, o.name, 'bin'),
+  ];
+}
+
 export interface TestNode {
   name: string;
   netns: string;
@@ -64,29 +99,7 @@ export async function bringUpNode(opts: {
     const confDir = join(opts.dir, opts.name, 'net.d');
     const res = await runNode(
       OVERLAY_CLI,
-      [
-        'minion-init',
-        '--cluster-ip-subnet',
-        CLUSTER_SUBNET,
-        '--node-name',
-        opts.name,
-        '--ovs-address',
-        ovs.ovsRemote,
-        '--sb-address',
-        opts.central.sb.unix,
-        '--nb-address',
-        opts.central.nb.unix,
-        '--encap-ip',
-        opts.encapIp,
-        '--datapath-type',
-        'netdev',
-        '--k8s-api-server',
-        opts.sim.url,
-        '--cni-conf-dir',
-        confDir,
-        '--cni-bin-dir',
-        join(opts.dir, opts.name, 'bin'),
-      ],
+      minionInitArgs({ ...opts, clusterSubnet: CLUSTER_SUBNET, ovsRemote: ovs.ovsRemote }),
       { netns: opts.netns },
     );
     if (res.code !== 0) throw new Error(`minion-init on ${opts.name} failed: ${res.stderr}`);

@@ -10,7 +10,7 @@ import type { K8sSim } from '../../src/k8s/sim/index.js';
 import type { OvnCentral } from '../../src/runtime/ovn-central.js';
 import { forwardLoopbackPort, startOvsNode, type LoopbackForward } from '../../src/runtime/ovs-node.js';
 import { run } from '../../src/runtime/process.js';
-import type { TestNode } from './cluster.js';
+import { minionInitArgs, type TestNode } from './cluster.js';
 import { OVERLAY_CLI, runNode, UTIL_CLI, type Spawned } from './harness.js';
 
 type SimType = Parameters<K8sSim['api']['create']>[0];
@@ -84,27 +84,7 @@ export async function bringUpMachine(opts: MachineOptions): Promise<TestNode & {
       await runNode(
         OVERLAY_CLI,
         [
-          'minion-init',
-          '--cluster-ip-subnet',
-          opts.clusterSubnet,
-          '--node-name',
-          opts.name,
-          '--ovs-address',
-          ovs.ovsRemote,
-          '--sb-address',
-          opts.central.sb.unix,
-          '--nb-address',
-          opts.central.nb.unix,
-          '--encap-ip',
-          opts.encapIp,
-          '--datapath-type',
-          'netdev',
-          '--k8s-api-server',
-          opts.sim.url,
-          '--cni-conf-dir',
-          confDir,
-          '--cni-bin-dir',
-          join(opts.dir, opts.name, 'bin'),
+          ...minionInitArgs({ ...opts, ovsRemote: ovs.ovsRemote }),
           ...(opts.explicitSubnet ? ['--minion-switch-subnet', opts.explicitSubnet] : []),
           '--verbose',
         ],
