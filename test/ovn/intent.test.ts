@@ -5,6 +5,7 @@ import {
   backendsFor,
   clusterIntent,
   clusterRows,
+  ecmpRouteKey,
   gatewayJoinIps,
   gatewayRows,
   hostCidr,
@@ -229,7 +230,7 @@ describe('gateway intent', () => {
     });
   });
 
-  it('routes: default via the next hop, cluster subnets back via the cluster router, node subnet out via this GR', () => {
+  it('routes: default via the next hop, cluster subnets back via the cluster router, node subnet and cluster default out via this GR', () => {
     expect(
       routes(rows).map((r) => [
         r.parents![0]!.key,
@@ -242,9 +243,28 @@ describe('gateway intent', () => {
       ['GR_node1', null, '0.0.0.0/0', '172.18.0.1', 'rtoe-GR_node1'],
       ['GR_node1', null, '10.128.0.0/14', '100.64.0.1', null],
       ['ovn_cluster_router', 'src-ip', '10.128.0.0/23', '100.64.0.2', null],
+      ['ovn_cluster_router', null, '0.0.0.0/0', '100.64.0.2', null],
     ]);
-    for (const r of routes(rows))
+    for (const r of routes(rows)) {
       expect((r.columns.external_ids as Record<string, string>)['k8s.ovn.org/id']).toBe(r.key);
+      expect(ownerOf(r.columns.external_ids as Record<string, string>)).toEqual({
+        type: 'Node',
+        id: 'node1',
+      });
+    }
+  });
+
+  it('keeps the keys of the routes that existed before, and keys the ECMP default route by its next hop', () => {
+    // the first three are what an NB converged before the cluster default route carries: unchanged
+    expect(routes(rows).map((r) => r.key)).toEqual([
+      'GR_node1:dst-ip:0.0.0.0/0',
+      'GR_node1:dst-ip:10.128.0.0/14',
+      'ovn_cluster_router:src-ip:10.128.0.0/23',
+      'ovn_cluster_router:dst-ip:0.0.0.0/0@100.64.0.2',
+    ]);
+    expect(ecmpRouteKey('ovn_cluster_router', 'dst-ip', '::/0', 'fd98::2')).toBe(
+      'ovn_cluster_router:dst-ip:::/0@fd98::2',
+    );
   });
 
   it('SNATs the cluster subnets to the node IP', () => {
@@ -267,6 +287,86 @@ describe('gateway intent', () => {
       ['10.128.2.0/23', '100.64.0.3'],
     ]);
     expect(new Set(all.map((r) => `${r.table}:${r.key}`)).size).toBe(all.length);
+  });
+
+  it('every gateway adds its own member to one ECMP default route on the cluster router', () => {
+    const gw2: NodeInfo = {
+      ...node2,
+      gateway: { ...node1.gateway!, chassisId: 'c2', joinIps: ['100.64.0.3/16'], ips: ['172.18.0.12/24'] },
+    };
+    const node3: NodeInfo = { name: 'node3', subnets: ['10.128.4.0/23'] };
+    const defaults = (nodes: NodeInfo[]) =>
+      clusterIntent({ config, nodes, pods: [], services: [] }).flatMap((o) =>
+        routes(o.rows)
+          .filter((r) => r.parents![0]!.key === 'ovn_cluster_router' && r.columns.policy === null)
+          .map((r) => ({
+            owner: o.owner.id,
+            key: r.key,
+            prefix: r.columns.ip_prefix,
+            nexthop: r.columns.nexthop,
+            ownerIds: ownerOf(r.columns.external_ids as Record<string, string>),
+          })),
+      );
+    // same prefix and policy (so northd groups them), different keys and owners
+    expect(defaults([node1, gw2, node3])).toEqual([
+      {
+        owner: 'node1',
+        key: 'ovn_cluster_router:dst-ip:0.0.0.0/0@100.64.0.2',
+        prefix: '0.0.0.0/0',
+        nexthop: '100.64.0.2',
+        ownerIds: { type: 'Node', id: 'node1' },
+      },
+      {
+        owner: 'node2',
+        key: 'ovn_cluster_router:dst-ip:0.0.0.0/0@100.64.0.3',
+        prefix: '0.0.0.0/0',
+        nexthop: '100.64.0.3',
+        ownerIds: { type: 'Node', id: 'node2' },
+      },
+    ]);
+    // a removed gateway takes only its own member away; without gateways there is no default route
+    expect(defaults([{ ...node1, gateway: undefined }, gw2, node3]).map((d) => d.nexthop)).toEqual([
+      '100.64.0.3',
+    ]);
+    expect(defaults([gw2]).map((d) => d.owner)).toEqual(['node2']);
+    expect(defaults([node2, node3])).toEqual([]);
+  });
+
+  it('a dual-stack gateway has a default route per family; a family it cannot carry out gets none', () => {
+    const dsConfig = {
+      clusterSubnets: ['10.128.0.0/14', 'fd00:10:244::/48'],
+      joinSubnets: ['100.64.0.0/16', 'fd98::/64'],
+    };
+    const dsNode: NodeInfo = {
+      name: 'ds',
+      subnets: ['10.128.0.0/23', 'fd00:10:244:1::/64'],
+      gateway: {
+        ...node1.gateway!,
+        joinIps: ['100.64.0.2/16', 'fd98::2/64'],
+        ips: ['172.18.0.11/24', 'fc00:f853:ccd:e793::3/64'],
+        nextHops: ['172.18.0.1', 'fc00:f853:ccd:e793::1'],
+      },
+    };
+    const clusterDefaults = (n: NodeInfo) =>
+      routes(gatewayRows(n, dsConfig))
+        .filter((r) => r.parents![0]!.key === 'ovn_cluster_router' && r.columns.policy === null)
+        .map((r) => [r.key, r.columns.ip_prefix, r.columns.nexthop]);
+    expect(clusterDefaults(dsNode)).toEqual([
+      ['ovn_cluster_router:dst-ip:0.0.0.0/0@100.64.0.2', '0.0.0.0/0', '100.64.0.2'],
+      ['ovn_cluster_router:dst-ip:::/0@fd98::2', '::/0', 'fd98::2'],
+    ]);
+    // no IPv6 next hop: GR_ds has no IPv6 way out, so it must not attract other nodes' IPv6 traffic
+    const v4Out = { ...dsNode, gateway: { ...dsNode.gateway!, nextHops: ['172.18.0.1'] } };
+    expect(clusterDefaults(v4Out).map(([, prefix]) => prefix)).toEqual(['0.0.0.0/0']);
+    // no IPv6 node IP (nothing to SNAT to): likewise
+    const v4Ip = { ...dsNode, gateway: { ...dsNode.gateway!, ips: ['172.18.0.11/24'] } };
+    expect(clusterDefaults(v4Ip).map(([, prefix]) => prefix)).toEqual(['0.0.0.0/0']);
+    // its own pods keep a src-ip route per family either way
+    expect(
+      routes(gatewayRows(v4Out, dsConfig))
+        .filter((r) => r.columns.policy === 'src-ip')
+        .map((r) => r.columns.ip_prefix),
+    ).toEqual(['10.128.0.0/23', 'fd00:10:244:1::/64']);
   });
 
   it('derives stable join addresses per gateway index, after the cluster router', () => {

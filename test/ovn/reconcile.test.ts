@@ -72,8 +72,8 @@ describe('reconcile against a real OVN_Northbound server', () => {
     ]);
     const cr = rowByName(view, 'Logical_Router', 'ovn_cluster_router')!;
     expect(
-      (cr.static_routes as string[]).map((u) => view.get('Logical_Router_Static_Route', u)!.ip_prefix),
-    ).toEqual(['10.128.0.0/23']);
+      (cr.static_routes as string[]).map((u) => view.get('Logical_Router_Static_Route', u)!.ip_prefix).sort(),
+    ).toEqual(['0.0.0.0/0', '10.128.0.0/23']);
   });
 
   it('a second run against the resulting state emits nothing', async () => {

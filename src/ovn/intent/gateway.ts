@@ -3,11 +3,22 @@
  * cluster router through the join switch, and to the physical network through ext_<node> and a
  * localnet port. Routing:
  * - on GR_<node>: default route via the physical next hop; the cluster subnets via the cluster
- *   router's join IP;
- * - on ovn_cluster_router: a src-ip route per node subnet via this GR's join IP, so traffic leaving
- *   a node's pods exits through that node's own gateway (every gateway gets its route, unlike the
- *   original, which pointed one default route at the first gateway only).
- * Rows are owned by the node, so removing the node (or its gateway config) removes them.
+ *   router's join IP; SNAT of the cluster subnets to the node IP, so replies to anything that left
+ *   by this GR come back to it;
+ * - on ovn_cluster_router, two kinds of route per gateway:
+ *   - a src-ip route per subnet of THIS node via this GR's join IP: a node's pods leave by their own
+ *     node's gateway (every gateway gets its route, unlike the original, which pointed one default
+ *     route at the first gateway only);
+ *   - a dst-ip default route (0.0.0.0/0, ::/0) via this GR's join IP, per family the GR can carry
+ *     out (join IP, node IP and next hop of that family): pods of nodes WITHOUT a gateway leave by
+ *     some gateway. The default routes of all gateways share prefix and policy, so ovn-northd makes
+ *     them one ECMP group and hashes flows across the gateways.
+ *   ovn-northd ranks a route by prefix length before policy (a src-ip /23 outranks any dst-ip
+ *   /0), while connected dst-ip routes of the node subnets outrank a src-ip route of the same
+ *   length: pod-to-pod traffic stays inside, and a gateway node's pods never take the ECMP group
+ *   (proved with ovn-trace in test/ovn/gateway-egress.test.ts).
+ * Rows are owned by the node, so removing the node (or its gateway config) removes them and leaves
+ * the other gateways' default routes in place; with no gateway left there is no default route.
  */
 import {
   CLUSTER_LB_GROUP,
@@ -41,6 +52,17 @@ const byFamily = (ips: string[], family: IpFamily): string | undefined =>
 /** Key of a static route: router, policy and prefix identify it (one route per prefix and policy). */
 export const routeKey = (router: string, policy: 'dst-ip' | 'src-ip', prefix: string): string =>
   `${router}:${policy}:${prefix}`;
+/**
+ * Key of one member of an ECMP group: several gateways own a route with the same router, policy
+ * and prefix, so the next hop is part of its identity. (The other routes keep `routeKey`, so rows
+ * written before ECMP routes existed keep their identity.)
+ */
+export const ecmpRouteKey = (
+  router: string,
+  policy: 'dst-ip' | 'src-ip',
+  prefix: string,
+  nexthop: string,
+): string => `${routeKey(router, policy, prefix)}@${nexthop}`;
 export const snatKey = (router: string, logicalIp: string): string => `${router}:snat:${logicalIp}`;
 
 /**
@@ -146,8 +168,8 @@ export function gatewayRows(node: NodeInfo, config: ClusterConfig): DesiredRow[]
     prefix: string,
     nexthop: string,
     outputPort?: string,
+    key = routeKey(router, policy, prefix),
   ): DesiredRow => {
-    const key = routeKey(router, policy, prefix);
     return {
       table: 'Logical_Router_Static_Route',
       key,
@@ -190,6 +212,17 @@ export function gatewayRows(node: NodeInfo, config: ClusterConfig): DesiredRow[]
   for (const subnet of node.subnets.map(canonicalCidr)) {
     const grJoin = byFamily(gw.joinIps, parseCidr(subnet).family);
     if (grJoin) rows.push(route(CLUSTER_ROUTER, 'src-ip', subnet, ipOf(grJoin)));
+  }
+  // this gateway's member of the cluster-wide ECMP default route, only for a family it can carry
+  // all the way out: otherwise other nodes' pods would be hashed onto a GR that drops their traffic
+  for (const family of [4, 6] as const) {
+    const grJoin = byFamily(gw.joinIps, family);
+    const canLeave = byFamily(gw.ips, family) && gw.nextHops.some((nh) => ipFamily(ipOf(nh)) === family);
+    if (!grJoin || !canLeave) continue;
+    const prefix = defaultPrefix(family);
+    const nexthop = ipOf(grJoin);
+    const key = ecmpRouteKey(CLUSTER_ROUTER, 'dst-ip', prefix, nexthop);
+    rows.push(route(CLUSTER_ROUTER, 'dst-ip', prefix, nexthop, undefined, key));
   }
   return rows;
 }
