@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { httpStatusOf, statusReasonOf } from './errors.js';
+import { makeApiClient } from './api-client.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -62,7 +63,7 @@ export class EventRecorder {
 
   constructor(private readonly opts: EventRecorderOptions) {
     if (opts.api) this.api = opts.api;
-    else if (opts.kubeConfig) this.api = opts.kubeConfig.makeApiClient(CoreV1Api);
+    else if (opts.kubeConfig) this.api = makeApiClient(opts.kubeConfig, CoreV1Api);
     else throw new Error('EventRecorder needs kubeConfig or api');
     this.host = opts.host ?? hostname();
     this.cacheSize = opts.cacheSize ?? 4096;

@@ -13,6 +13,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { httpStatusOf } from './errors.js';
+import { makeApiClient } from './api-client.js';
 
 export interface LeaderCallbacks {
   /** We lead; `signal` aborts when we stop leading. */
@@ -30,7 +31,7 @@ export interface ElectorLogger {
 
 export interface LeaseElectorOptions {
   kubeConfig?: KubeConfig;
-  /** the API to use instead of `kubeConfig.makeApiClient(CoordinationV1Api)` */
+  /** the API to use instead of `makeApiClient(kubeConfig, CoordinationV1Api)` */
   api?: CoordinationV1Api;
   namespace: string;
   name: string;
@@ -86,7 +87,7 @@ export class LeaseElector {
     if (this.retryPeriodMs >= this.renewDeadlineMs)
       throw new LeaderElectionConfigError('retryPeriod must be shorter than renewDeadline');
     if (opts.api) this.api = opts.api;
-    else if (opts.kubeConfig) this.api = opts.kubeConfig.makeApiClient(CoordinationV1Api);
+    else if (opts.kubeConfig) this.api = makeApiClient(opts.kubeConfig, CoordinationV1Api);
     else throw new LeaderElectionConfigError('LeaseElector needs kubeConfig or api');
     this.log = opts.logger ?? NOOP_LOG;
   }

@@ -27,6 +27,7 @@ import {
 // Not re-exported by the package index (1.4); the package has no "exports" map, so the deep
 // import is allowed. It is the same serializer the typed APIs use on list responses.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import { makeApiClient } from './api-client.js';
 
 /** Identity of a resource collection. `T` is the object type its client returns. */
 export interface ResourceType<T extends KubernetesObject = KubernetesObject> {
@@ -211,7 +212,7 @@ interface BuiltinOps {
 }
 
 function builtinOps(kc: KubeConfig, type: ResourceType): BuiltinOps | undefined {
-  const core = (): CoreV1Api => kc.makeApiClient(CoreV1Api);
+  const core = (): CoreV1Api => makeApiClient(kc, CoreV1Api);
   switch (`${type.group}/${type.plural}`) {
     case '/nodes': {
       const api = core();
@@ -248,7 +249,7 @@ function builtinOps(kc: KubeConfig, type: ResourceType): BuiltinOps | undefined 
       };
     }
     case 'discovery.k8s.io/endpointslices': {
-      const api = kc.makeApiClient(DiscoveryV1Api);
+      const api = makeApiClient(kc, DiscoveryV1Api);
       return {
         list: (p) => api.listEndpointSliceForAllNamespaces(listArgs(p)),
         get: (name, ns) => api.readNamespacedEndpointSlice({ name, namespace: requireNs(type, ns) }),
@@ -257,7 +258,7 @@ function builtinOps(kc: KubeConfig, type: ResourceType): BuiltinOps | undefined 
       };
     }
     case 'networking.k8s.io/networkpolicies': {
-      const api = kc.makeApiClient(NetworkingV1Api);
+      const api = makeApiClient(kc, NetworkingV1Api);
       return {
         list: (p) => api.listNetworkPolicyForAllNamespaces(listArgs(p)),
         get: (name, ns) => api.readNamespacedNetworkPolicy({ name, namespace: requireNs(type, ns) }),
@@ -271,7 +272,7 @@ function builtinOps(kc: KubeConfig, type: ResourceType): BuiltinOps | undefined 
 }
 
 function customOps(kc: KubeConfig, type: ResourceType): BuiltinOps {
-  const api = kc.makeApiClient(CustomObjectsApi);
+  const api = makeApiClient(kc, CustomObjectsApi);
   const gvp = { group: type.group, version: type.version, plural: type.plural };
   if (!type.namespaced) {
     return {

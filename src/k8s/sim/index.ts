@@ -43,6 +43,8 @@ export interface K8sSimStats {
   activeWatches: number;
   /** HTTP requests by method (GET, POST, PUT, PATCH, DELETE). */
   byMethod: Record<string, number>;
+  /** TCP connections accepted since start (keep-alive clients reuse theirs). */
+  connections: number;
 }
 
 export interface K8sSim {
@@ -109,12 +111,14 @@ export async function startK8sSim(opts: K8sSimOptions = {}): Promise<K8sSim> {
   });
 
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server: Server = createServer((req, res: ServerResponse) => {
     void router.handle(req, res);
   });
   server.keepAliveTimeout = 30_000;
   server.on('connection', (s: Socket) => {
     sockets.add(s);
+    connections++;
     s.on('close', () => sockets.delete(s));
   });
   const host = opts.host ?? '127.0.0.1';
@@ -162,6 +166,7 @@ export async function startK8sSim(opts: K8sSimOptions = {}): Promise<K8sSim> {
       watches: hub.started,
       activeWatches: hub.open.size,
       byMethod: { ...counters.byMethod },
+      connections,
     }),
     stop: async () => {
       if (stopped) return;

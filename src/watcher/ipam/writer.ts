@@ -12,6 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { httpStatusOf, K8sRequestError, statusReasonOf } from '../../k8s/errors.js';
 import { NETWORK_ATTACHMENT_DEFINITIONS, type ResourceType } from '../../k8s/resources.js';
+import { makeApiClient } from '../../k8s/api-client.js';
 
 const gvp = (t: ResourceType) => ({ group: t.group, version: t.version, plural: t.plural });
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -20,7 +21,7 @@ export class IpamWriter {
   private readonly api: CustomObjectsApi;
 
   constructor(kc: KubeConfig) {
-    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.api = makeApiClient(kc, CustomObjectsApi);
   }
 
   /** Merge-patches `status` of a cluster-scoped object (through /status, else the object itself). */
