@@ -16,6 +16,7 @@
  * BENCH_WATCHER_CONCURRENCY overrides the watcher's key concurrency (default: the watcher's own).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { resolveConnection } from '../../src/k8s/connection.js';
@@ -39,8 +40,16 @@ function nodeArgs(): string[] {
   return (process.env.BENCH_WATCHER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
 
+/** CPU seconds (user+system) a process has used so far, from /proc (Linux). */
+function cpuSecondsOf(pid: number): number {
+  // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+}
+
 /** The simulator as its own process, loaded from `state`; resolves with its URL once it serves. */
-async function spawnSim(state: string): Promise<{ url: string; stop(): Promise<void> }> {
+async function spawnSim(state: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -69,6 +78,7 @@ async function spawnSim(state: string): Promise<{ url: string; stop(): Promise<v
   });
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
@@ -114,11 +124,19 @@ export const watcherBench: BenchModule = {
       // once to warm the simulator's serialisation cache, as the watcher's run would otherwise pay it
       await listEverything(kc);
       const list = await listEverything(kc);
+      // the other processes' CPU during each run: on a 2-core machine they share the cores with the watcher
+      const others = (): { sim: number; nb: number } => ({
+        sim: cpuSecondsOf(sim!.pid),
+        nb: cpuSecondsOf(central.nb.pid),
+      });
       log('cold sync');
+      const cold0 = others();
       const cold = await runWatcherChild(central.nb.unix, sim.url);
+      const coldOthers = others();
       log(`cold: ${JSON.stringify(cold)}`);
       log('warm restart');
       const warm = await runWatcherChild(central.nb.unix, sim.url);
+      const warmOthers = others();
       log(`warm: ${JSON.stringify(warm)}`);
       log('baseline: the same NB rows in one raw transaction');
       const txn = await nbRowsAsTransaction(central.nb.unix);
@@ -160,6 +178,12 @@ export const watcherBench: BenchModule = {
             ...(full ? { max: 60, targetText: '< 60 s' } : {}),
           },
           { metric: 'cold sync, watcher CPU (user+sys)', unit: 's', value: cold.cpuSeconds },
+          {
+            metric: 'cold sync, simulator CPU',
+            unit: 's',
+            value: coldOthers.sim - cold0.sim,
+          },
+          { metric: 'cold sync, NB ovsdb-server CPU', unit: 's', value: coldOthers.nb - cold0.nb },
           { metric: 'cold sync NB transactions', unit: 'txn', value: cold.transactions },
           { metric: 'cold sync NB operations', unit: 'op', value: cold.operations },
           {
@@ -175,6 +199,7 @@ export const watcherBench: BenchModule = {
             ...(full ? { max: 15, targetText: '< 15 s' } : {}),
           },
           { metric: 'warm restart, watcher CPU (user+sys)', unit: 's', value: warm.cpuSeconds },
+          { metric: 'warm restart, simulator CPU', unit: 's', value: warmOthers.sim - coldOthers.sim },
           {
             metric: 'warm restart NB transactions',
             unit: 'txn',

@@ -74,6 +74,8 @@ interface ClusterEntry {
 
 interface Held {
   cidr: Cidr;
+  /** `cidr` as text, formatted once: every pod sync asks for its node's subnets */
+  text: string;
   entry: ClusterEntry;
   slots: bigint[];
 }
@@ -120,7 +122,8 @@ export class HostSubnetAllocator {
         }
         const [entry, slot] = got;
         entry.slotOwners.set(slot, owner);
-        held.set(family, { cidr: this.slotCidr(entry, slot), entry, slots: [slot] });
+        const cidr = this.slotCidr(entry, slot);
+        held.set(family, { cidr, text: formatCidr(cidr), entry, slots: [slot] });
         added.push(family);
       }
     } catch (err) {
@@ -287,7 +290,7 @@ export class HostSubnetAllocator {
     }
     const slots: bigint[] = [];
     for (let i = 0n; i < count; i++) slots.push(first + i);
-    return { cidr, entry, slots };
+    return { cidr, text: formatCidr(cidr), entry, slots };
   }
 
   private drop(owner: string, held: Held, quarantine: boolean): void {
@@ -309,7 +312,7 @@ export class HostSubnetAllocator {
   private format(held: Map<IpFamily, Held>): string[] {
     return this.families.flatMap((f) => {
       const h = held.get(f);
-      return h ? [formatCidr(h.cidr)] : [];
+      return h ? [h.text] : [];
     });
   }
 

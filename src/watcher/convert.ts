@@ -109,6 +109,32 @@ export function podWantsPort(pod: V1Pod | undefined): pod is V1Pod {
   return phase !== 'Succeeded' && phase !== 'Failed';
 }
 
+/**
+ * True when `a` and `b` agree on everything a pod key's run reads (podWantsPort's fields, the uid,
+ * the creation time and the annotations other than `ignored`): a change elsewhere in the pod
+ * (status conditions, container statuses, resourceVersion) changes nothing we build. A field the
+ * pod path starts to read must be added here. Compared field by field: a pod event is handled
+ * for every pod, and serialising whole pods to compare them was a visible part of a cold sync.
+ */
+export function samePodInputs(a: V1Pod, b: V1Pod, ignored: Readonly<Record<string, unknown>>): boolean {
+  const am = a.metadata ?? {};
+  const bm = b.metadata ?? {};
+  if (
+    am.uid !== bm.uid ||
+    a.spec?.nodeName !== b.spec?.nodeName ||
+    Boolean(a.spec?.hostNetwork) !== Boolean(b.spec?.hostNetwork) ||
+    a.status?.phase !== b.status?.phase ||
+    String(am.creationTimestamp) !== String(bm.creationTimestamp) ||
+    String(am.deletionTimestamp) !== String(bm.deletionTimestamp)
+  )
+    return false;
+  const aa = am.annotations ?? {};
+  const ba = bm.annotations ?? {};
+  for (const key of Object.keys(aa)) if (!(key in ignored) && aa[key] !== ba[key]) return false;
+  for (const key of Object.keys(ba)) if (!(key in ignored) && !(key in aa)) return false;
+  return true;
+}
+
 export interface PodNetwork {
   /** `ip/len` */
   ips: string[];

@@ -28,6 +28,7 @@ import {
   podNetworkFromAnnotation,
   podNetworksAnnotation,
   podWantsPort,
+  samePodInputs,
   type PodNetwork,
 } from './convert.js';
 import type { NetworkController } from './network-controller.js';
@@ -141,20 +142,7 @@ export class PodController {
     const now = cur.metadata?.annotations ?? {};
     if (!wrote || Object.entries(wrote).some(([a, v]) => now[a] !== v)) return false;
     this.writing.delete(k);
-    const rest = (p: V1Pod): string =>
-      JSON.stringify({
-        ...p,
-        metadata: {
-          ...p.metadata,
-          resourceVersion: '',
-          managedFields: undefined,
-          annotations: {
-            ...p.metadata?.annotations,
-            ...Object.fromEntries(Object.keys(wrote).map((a) => [a, ''])),
-          },
-        },
-      });
-    return rest(old) === rest(cur);
+    return samePodInputs(old, cur, wrote);
   }
 
   /** The annotated address when it is free (or already this pod's), else the next free one. */

@@ -12,6 +12,7 @@ import {
   podNetworkFromAnnotation,
   podNetworksAnnotation,
   podWantsPort,
+  samePodInputs,
   serviceInfo,
 } from '../../src/watcher/convert.js';
 import { gatewayAnnotations, SAMPLE_GATEWAY } from '../../src/sandbox/sample-cluster.js';
@@ -146,5 +147,48 @@ describe('services', () => {
         { addresses: ['10.128.0.6'], ready: false, serving: true, terminating: true },
       ],
     });
+  });
+});
+
+describe('samePodInputs (is a pod event news for the pod key?)', () => {
+  const ours = { 'k8s.ovn.org/pod-networks': '', ovn: '' };
+  const base = (): V1Pod => ({
+    metadata: {
+      name: 'p',
+      namespace: 'ns',
+      uid: 'u1',
+      resourceVersion: '5',
+      creationTimestamp: new Date('2026-01-01T00:00:00Z'),
+      annotations: { 'k8s.v1.cni.cncf.io/networks': 'net1' },
+    },
+    spec: { nodeName: 'n1', containers: [] },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+
+  it('ignores what the pod path does not read and the annotations it wrote itself', () => {
+    const b = base();
+    b.metadata!.resourceVersion = '6';
+    b.metadata!.annotations = { ...b.metadata!.annotations, 'k8s.ovn.org/pod-networks': '{}', ovn: '{}' };
+    b.status!.conditions = [{ type: 'Ready', status: 'False' }];
+    expect(samePodInputs(base(), b, ours)).toBe(true);
+  });
+
+  it('sees every change the pod path reads', () => {
+    const changes: Array<(p: V1Pod) => void> = [
+      (p) => (p.metadata!.uid = 'u2'),
+      (p) => (p.spec!.nodeName = 'n2'),
+      (p) => (p.spec!.hostNetwork = true),
+      (p) => (p.status!.phase = 'Succeeded'),
+      (p) => (p.metadata!.deletionTimestamp = new Date()),
+      (p) => (p.metadata!.creationTimestamp = new Date('2026-01-02T00:00:00Z')),
+      (p) => (p.metadata!.annotations!['k8s.v1.cni.cncf.io/networks'] = 'net2'),
+      (p) => delete p.metadata!.annotations!['k8s.v1.cni.cncf.io/networks'],
+      (p) => (p.metadata!.annotations!['v1.multus-cni.io/default-network'] = 'x'),
+    ];
+    for (const change of changes) {
+      const b = base();
+      change(b);
+      expect(samePodInputs(base(), b, ours)).toBe(false);
+    }
   });
 });
