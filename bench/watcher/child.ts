@@ -3,9 +3,19 @@
  * process, as a real restart would be. Prints one JSON line: seconds from start to idle, NB
  * transactions and operations, annotation writes, and the process's peak RSS (getrusage maxrss).
  * usage: child.ts NB_REMOTE K8S_URL CLUSTER_SUBNET
+ *
+ * The watcher measured is the built one in dist/ (what `ovn-k8s-watcher` runs), loaded with
+ * dynamic imports that tsx leaves alone: only this small driver is compiled on the fly, so the
+ * figures carry none of tsx's per-function overhead. `npm run bench` builds first.
  */
-import { resolveConnection } from '../../src/k8s/connection.js';
-import { Watcher } from '../../src/watcher/watcher.js';
+import type * as ConnectionModule from '../../src/k8s/connection.js';
+import type * as WatcherModule from '../../src/watcher/watcher.js';
+
+const DIST = new URL('../../dist/', import.meta.url);
+const { resolveConnection } = (await import(
+  new URL('k8s/connection.js', DIST).href
+)) as typeof ConnectionModule;
+const { Watcher } = (await import(new URL('watcher/watcher.js', DIST).href)) as typeof WatcherModule;
 
 export interface ChildResult {
   seconds: number;

@@ -23,6 +23,7 @@ import { resolveConnection } from '../../src/k8s/connection.js';
 import { startOvnCentral } from '../../src/runtime/ovn-central.js';
 import { freePort } from '../../src/runtime/process.js';
 import { tempDir } from '../../test/helpers/tmp.js';
+import { assertBuilt } from '../lib/built.js';
 import type { BenchModule, BenchResult } from '../lib/report.js';
 import { listEverything, nbRowsAsTransaction, rawNbLoad } from './baselines.js';
 import type { ChildResult } from './child.js';
@@ -105,6 +106,7 @@ export const watcherBench: BenchModule = {
   name: 'watcher',
   description: 'cold sync of nodes/pods/services into an empty NB, then a warm restart',
   async run({ scale, log }): Promise<BenchResult> {
+    assertBuilt(ROOT);
     const shape = shapeFor(scale);
     const tmp = tempDir('bw-');
     const statePath = `${tmp.dir}/sim.json`;

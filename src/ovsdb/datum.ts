@@ -574,13 +574,25 @@ export function applyDiff(oldValue: Value | undefined, diffJson: unknown, type: 
     }
     return out;
   }
+  // One walk over the old set with a lookup in the (usually tiny) diff: a set of thousands of
+  // members (a load-balancer group) changes by a few per transaction. Old members keep their
+  // order, added ones come last. Strings (uuids included) are their own keys.
   const diff = decodeSetAtoms(diffJson, type.key);
-  const current = new Map<string, Atom>();
-  for (const a of toAtomList(oldValue)) current.set(atomKey(a), a);
+  const keyOf = type.key.type === 'string' || type.key.type === 'uuid' ? undefined : atomKey;
+  const pending = new Map<Atom, Atom>();
   for (const a of diff) {
-    const key = atomKey(a);
-    if (current.has(key)) current.delete(key);
-    else current.set(key, a);
+    const key = keyOf ? keyOf(a) : a;
+    // a diff names each atom once; twice would cancel out
+    if (pending.has(key)) pending.delete(key);
+    else pending.set(key, a);
   }
-  return [...current.values()];
+  const out: Atom[] = [];
+  for (const a of toAtomList(oldValue)) {
+    const key = keyOf ? keyOf(a) : a;
+    if (pending.has(key))
+      pending.delete(key); // in both: removed
+    else out.push(a);
+  }
+  for (const a of pending.values()) out.push(a);
+  return out;
 }

@@ -25,6 +25,14 @@ export interface BatcherOptions {
   lingerMs?: number;
   /** send at once when this many operations are pending (default 2000) */
   maxOps?: number;
+  /**
+   * Transactions in flight at most (default 2). While that many are unanswered, submissions keep
+   * gathering (up to maxOps) and go together as soon as one is answered: under load batches grow
+   * with the server's latency instead of one small transaction per linger period. Every
+   * transaction costs ovsdb-server and every client's cache work proportional to the rows it
+   * touches, and a load-balancer group row with a member per service is touched by most of them.
+   */
+  maxInFlight?: number;
   /** called for every transaction that was committed (metrics, tests) */
   onCommit?: (info: { keys: number; operations: number }) => void;
 }
@@ -53,6 +61,7 @@ interface Submission {
 export class TxnBatcher {
   private readonly lingerMs: number;
   private readonly maxOps: number;
+  private readonly maxInFlight: number;
   private pending: Submission[] = [];
   private pendingOps = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -73,6 +82,7 @@ export class TxnBatcher {
   ) {
     this.lingerMs = opts.lingerMs ?? 5;
     this.maxOps = opts.maxOps ?? 2000;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
   }
 
   /** A named-uuid prefix no other submission of this batcher uses. */
@@ -96,8 +106,14 @@ export class TxnBatcher {
       this.pending.push({ key, ops, resolve, reject });
       this.pendingOps += ops.length;
       if (this.pendingOps >= this.maxOps) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
+      else this.timer ??= setTimeout(() => this.flushIfRoom(), this.lingerMs);
     });
+  }
+
+  /** After the linger: sends unless the in-flight limit is reached (then an answer sends it). */
+  private flushIfRoom(): void {
+    this.timer = undefined;
+    if (this.inFlight.size < this.maxInFlight) this.flush();
   }
 
   /** Sends what is pending now. */
@@ -108,7 +124,11 @@ export class TxnBatcher {
     const batch = this.pending;
     this.pending = [];
     this.pendingOps = 0;
-    const p = this.send(batch).finally(() => this.inFlight.delete(p));
+    const p = this.send(batch).finally(() => {
+      this.inFlight.delete(p);
+      // what gathered while the limit was reached goes now (its linger is long over)
+      if (this.pending.length > 0 && !this.timer && this.inFlight.size < this.maxInFlight) this.flush();
+    });
     this.inFlight.add(p);
   }
 

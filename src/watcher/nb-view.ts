@@ -20,9 +20,12 @@ const PARENT_SETS: ReadonlyArray<[table: string, column: string]> = [
   ['Load_Balancer_Group', 'load_balancer'],
 ];
 
-const members = (row: Row | undefined, column: string): string[] => {
+// A uuid set column's value is an array of uuid strings (the cache decodes it against the
+// schema); read in place, not copied: the LB groups' sets hold a member per service.
+const NONE: readonly string[] = [];
+const members = (row: Row | undefined, column: string): readonly string[] => {
   const v = row?.[column];
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  return Array.isArray(v) ? (v as string[]) : NONE;
 };
 
 export interface LiveNbView extends NbView {

@@ -161,18 +161,7 @@ export class Watcher {
     const log = opts.logger ?? NOOP_LOGGER;
     const config = clusterConfigOf(opts.clusterSubnets, opts.joinSubnets);
     const ipam = new ClusterIpam(opts.clusterSubnets, config.joinSubnets!, log);
-    let db = opts.db;
-    if (!db) {
-      if (!opts.nbRemotes) throw new TypeError('Watcher.start: nbRemotes or db is required');
-      db = await OvsdbDatabase.open({
-        remotes: opts.nbRemotes,
-        database: 'OVN_Northbound',
-        tables: Object.fromEntries(MANAGED_TABLES.map((t) => [t, {}])),
-        ...(opts.tls ? { tls: opts.tls } : {}),
-        openTimeoutMs: opts.nbOpenTimeoutMs ?? 10_000,
-        logger: log,
-      });
-    }
+    // NB and Kubernetes load at the same time: each is a few seconds on a large cluster
     const factory = new InformerFactory(opts.kubeConfig, { logger: log });
     const informers: Informers = {
       nodes: factory.nodes(),
@@ -180,14 +169,37 @@ export class Watcher {
       services: factory.services(),
       endpointSlices: factory.endpointSlices(),
     };
-    let nads: NadSource | undefined;
-    try {
-      nads = await nadSource(factory, opts.kubeConfig, log); // secondary OVN networks
+    const openDb = async (): Promise<OvsdbDatabase> => {
+      if (opts.db) return opts.db;
+      if (!opts.nbRemotes) throw new TypeError('Watcher.start: nbRemotes or db is required');
+      return OvsdbDatabase.open({
+        remotes: opts.nbRemotes,
+        database: 'OVN_Northbound',
+        tables: Object.fromEntries(MANAGED_TABLES.map((t) => [t, {}])),
+        ...(opts.tls ? { tls: opts.tls } : {}),
+        openTimeoutMs: opts.nbOpenTimeoutMs ?? 10_000,
+        logger: log,
+      });
+    };
+    const syncK8s = async (): Promise<NadSource> => {
+      const nads = await nadSource(factory, opts.kubeConfig, log); // secondary OVN networks
       factory.startAll();
       await syncWithin(factory, opts.k8sSyncTimeoutMs ?? 60_000, opts.kubeConfig.getCurrentCluster()?.server);
+      return nads;
+    };
+    const dbOpening = openDb();
+    let db: OvsdbDatabase;
+    let nads: NadSource;
+    try {
+      [db, nads] = await Promise.all([dbOpening, syncK8s()]);
     } catch (err) {
+      // the first failure ends start-up; the other half is stopped or closed once it settles
       await factory.stopAll();
-      if (!opts.db) await db.close();
+      if (!opts.db)
+        dbOpening.then(
+          (d) => d.close(),
+          () => undefined,
+        );
       throw err;
     }
     const view = liveNbView(db.cache);
@@ -205,7 +217,7 @@ export class Watcher {
       enqueue: (key) => self.watcher?.enqueue(key),
     };
     const nodes = new NodeController(ctx);
-    const pods = new PodController(ctx, new NetworkController(ctx, nads!, { kubeConfig: opts.kubeConfig }));
+    const pods = new PodController(ctx, new NetworkController(ctx, nads, { kubeConfig: opts.kubeConfig }));
     const services = new ServiceController(ctx, () => nodes.allGatewayIps());
     const watcher = new Watcher(
       db,

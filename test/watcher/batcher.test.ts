@@ -2,7 +2,7 @@
  * The transaction batcher against a real NB ovsdb-server: submissions that arrive together share
  * one transaction, each submitter gets its own outcome, and a failing key fails alone.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NbOperation } from '../../src/ovn/reconcile/operations.js';
 import { OvsdbDatabase } from '../../src/ovsdb/database.js';
 import { NB_SCHEMA, startOvsdbServer, type OvsdbServer } from '../../src/runtime/ovsdb-server.js';
@@ -85,6 +85,41 @@ describe('TxnBatcher', () => {
     expect(b.stats()).toMatchObject({ split: 1, committed: 1, failed: 2 });
     expect(names()).toContain('sw-good');
     expect(names()).not.toContain('sw-bad');
+  });
+
+  it('gathers what arrives while the in-flight limit is reached into the next transaction', async () => {
+    // a transport that holds each answer until released: the first transaction stays in flight
+    const held: Array<() => void> = [];
+    const slow = {
+      schema: db.schema,
+      transact: async <R>(txn: { operations(): unknown[]; parseResults(raw: unknown[]): R }) => {
+        await new Promise<void>((release) => held.push(release));
+        return db.transact(txn);
+      },
+    };
+    const sent: number[] = [];
+    const b = new TxnBatcher(slow, {
+      lingerMs: 1,
+      maxInFlight: 1,
+      onCommit: ({ keys }) => sent.push(keys),
+    });
+    const first = b.submit('f', [insertSwitch('sw-f', 'f')]);
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    // five keys arrive one by one, each well past the linger time, while the first is unanswered
+    const later: Array<Promise<unknown>> = [];
+    for (const n of ['g1', 'g2', 'g3', 'g4', 'g5']) {
+      const p = b.uuidPrefix();
+      later.push(b.submit(n, [insertSwitch(`sw-${n}`, `${p}s`)]));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(held).toHaveLength(1); // nothing else was sent meanwhile
+    held.shift()!();
+    await first;
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    held.shift()!();
+    await Promise.all(later);
+    expect(sent).toEqual([1, 5]);
+    expect(names()).toEqual(expect.arrayContaining(['sw-g1', 'sw-g5']));
   });
 
   it('refuses work after close', async () => {
