@@ -5,8 +5,9 @@
  * with its own ovs-vswitchd (netdev) and ovn-controller, joined by a veth that carries Geneve,
  * prepared by minion-init (node1 with an explicit --minion-switch-subnet, node2 with the subnet the
  * watcher hands out) and nics-to-bridge; gateway-init on node1, whose outside NIC is a veth to an
- * "outside" namespace holding the next hop. Pods are created in the simulator and plugged by the
- * built CNI plugin exactly as a container runtime calls it (environment plus stdin).
+ * "outside" namespace holding the next hop; node2 has no gateway, so its pods reach the outside
+ * through GR_node1 by the cluster router's default route. Pods are created in the simulator and
+ * plugged by the built CNI plugin exactly as a container runtime calls it (environment plus stdin).
  *
  * Note on the NodePort (measured here with OVS 3.1.0 / OVN 23.03.1, userspace datapath): the
  * first connection through GR_node1 is lost. GR_node1 has to learn its neighbours (the outside
@@ -24,13 +25,14 @@
  * and waits for the bindings before asserting.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConnection } from '../../src/k8s/connection.js';
 import { startK8sSim, type K8sSim } from '../../src/k8s/sim/index.js';
 import { startOvnCentral, type OvnCentral } from '../../src/runtime/ovn-central.js';
 import { createNetns, createVeth, deleteNetns, waitPortUp } from '../../src/runtime/ovs-node.js';
-import { run, waitFor } from '../../src/runtime/process.js';
+import { run, stopPid, waitFor } from '../../src/runtime/process.js';
 import type { WatcherLogger } from '../../src/watcher/context.js';
 import { Watcher } from '../../src/watcher/watcher.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -286,6 +288,27 @@ async function reach(fromNs: string, host: string, port: number): Promise<string
   return [...seen].sort();
 }
 
+const PEER_ECHO = `
+require('node:net')
+  .createServer((c) => { c.resume(); c.on('end', () => c.end('peer ' + c.remoteAddress)); c.on('error', () => {}); })
+  .listen(Number(process.argv[1]), '0.0.0.0', () => process.stdout.write('ready\\n'));
+`;
+
+/** A server in `ns` answering every connection with the peer address it sees (as `probe` reads it). */
+async function startPeerEcho(ns: string, port: number): Promise<TcpSink> {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', PEER_ECHO, String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((res, rej) => {
+    child.once('error', rej);
+    child.once('exit', (code) => rej(new Error(`peer echo exited with ${code}`)));
+    child.stdout.once('data', () => res());
+  });
+  child.removeAllListeners('exit');
+  const pid = child.pid!;
+  return { pid, stop: () => stopPid(pid, 2_000) };
+}
+
 const lspField = async (lsp: string, column: string): Promise<string> =>
   (await nbctl('--bare', `--columns=${column}`, 'find', 'Logical_Switch_Port', `name="${lsp}"`)).trim();
 
@@ -440,6 +463,30 @@ describe('OVN for Kubernetes end to end, the topology built by the watcher', () 
     // and the backend saw the join IP, over the tunnel
     const ct2 = await node('node2').ovs.appctl('dpctl/dump-conntrack');
     expect(ct2).toMatch(new RegExp(`orig=\\(src=100\\.64\\.0\\.2,dst=${pod('b1').ip},`));
+  });
+
+  it("takes a pod of node2, which has no gateway, to the outside by the cluster router's default route through GR_node1 (SNAT to node1's IP)", async () => {
+    const b1 = pod('b1');
+    // node1's member of the cluster-wide default route, via GR_node1's join IP; node2 has no
+    // src-ip route of its own, so only the default route can take b1's packets out
+    const routes = await nbctl('lr-route-list', 'ovn_cluster_router');
+    expect(routes).toMatch(/0\.0\.0\.0\/0\s+100\.64\.0\.2\s+dst-ip/);
+    expect(routes).not.toContain(node('node2').subnet);
+    // the outside namespace has no route to the pod subnets: its answers reach b1 only when
+    // GR_node1 rewrote b1's address to its own
+    await ping(b1.netns, OUTSIDE_IP);
+    sinks.push(await startTcpSink(NS.out, 8080, 'outside'));
+    expect(await tcpTransfer(b1.netns, OUTSIDE_IP, 8080)).toMatch(/^ok 1048576 \S+ outside/);
+    // the outside saw the connection come from the gateway node's IP
+    sinks.push(await startPeerEcho(NS.out, 8081));
+    expect(await probe(b1.netns, OUTSIDE_IP, 8081)).toBe(`answered: ${GW_IP}`);
+    // and GR_node1 on node1 did it: SNAT of b1 (from across the tunnel) to the node IP
+    const ct = await node('node1').ovs.appctl('dpctl/dump-conntrack');
+    expect(ct).toMatch(
+      new RegExp(
+        `orig=\\(src=${b1.ip},dst=${OUTSIDE_IP},sport=\\d+,dport=8080\\),reply=\\(src=${OUTSIDE_IP},dst=${GW_IP},`,
+      ),
+    );
   });
 
   it('DEL and the pod deletion remove the port and its addresses from OVS and NB', async () => {
