@@ -26,6 +26,8 @@ export interface ChildResult {
   keysRetried: number;
   /** user+system CPU seconds of the run (the machine may be shared: wall time alone misleads) */
   cpuSeconds: number;
+  /** V8 heap in use once idle (what the caches and stores hold, plus not yet collected garbage) */
+  heapUsedBytes: number;
 }
 
 async function main(): Promise<void> {
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const stats = w.stats();
+  const heapUsedBytes = process.memoryUsage().heapUsed;
   await w.stop();
   const result: ChildResult = {
     seconds,
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
     keysProcessed: stats.queue.processed,
     keysRetried: stats.queue.retried,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    heapUsedBytes,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -210,6 +210,7 @@ export const watcherBench: BenchModule = {
             targetText: '0',
           },
           { metric: 'warm restart peak RSS', unit: 'MiB', value: warm.maxRssBytes / MiB },
+          { metric: 'heap in use when idle after the cold sync', unit: 'MiB', value: cold.heapUsedBytes / MiB },
         ],
         notes: [
           `${shape.nodes} nodes, ${shape.pods} pods, ${shape.services} services x 2 ports x 5 endpoints; NB rows after cold sync: ${txn.rows}`,

@@ -3,6 +3,7 @@
  * IPAM state, the Kubernetes clients for annotation writes, and a way to queue keys.
  */
 import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { Annotator } from '../k8s/annotation-offload.js';
 import type { Informer } from '../k8s/informer.js';
 import type { ResourceClient } from '../k8s/resources.js';
 import type { ClusterConfig, DesiredRow } from '../ovn/intent/index.js';
@@ -41,6 +42,8 @@ export interface ControllerContext {
   config: ClusterConfig;
   informers: Informers;
   clients: Clients;
+  /** pod annotation writes (a worker thread unless the watcher was told otherwise) */
+  annotator: Annotator;
   view: NbView;
   batcher: TxnBatcher;
   ipam: ClusterIpam;

@@ -8,9 +8,8 @@
  * an address that was allocated for a port that never committed is given back at once.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { annotateObject } from '../k8s/annotations.js';
 import { POD_NODE_INDEX } from '../k8s/factory.js';
-import { objectKey } from '../k8s/resources.js';
+import { PODS, objectKey } from '../k8s/resources.js';
 import type { MultiAllocation, MultiFamilyAllocator } from '../ipam/index.js';
 import { hostIp, ipOf, macFromIp } from '../ovn/intent/addr.js';
 import { cidrContains as ipamCidrContains, parseCidr as ipamParseCidr, tryParseIp } from '../ipam/cidr.js';
@@ -128,7 +127,7 @@ export class PodController {
       [LEGACY_POD_ANNOTATION]: legacyPodAnnotation(net),
     };
     this.writing.set(nsName, changes);
-    await annotateObject(ctx.clients.pods, pod, changes);
+    await ctx.annotator.annotate(PODS, pod, changes);
   }
 
   /**

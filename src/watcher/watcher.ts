@@ -11,6 +11,7 @@
  * run removes the rows). A run on a converged key sends nothing, so a restart writes nothing.
  */
 import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-node';
+import { AnnotationWorker, directAnnotator } from '../k8s/annotation-offload.js';
 import { SERVICE_NAME_LABEL, InformerFactory } from '../k8s/factory.js';
 import { NODES, PODS, objectKey, resourceClient } from '../k8s/resources.js';
 import { WorkQueue, type WorkQueueStats } from '../k8s/workqueue.js';
@@ -67,6 +68,11 @@ export interface WatcherOptions {
   standby?: boolean;
   /** metrics and Events observation points */
   hooks?: WatcherHooks;
+  /**
+   * Send pod annotation writes from a worker thread (default true): on a large cluster they are a
+   * large share of the work, and the controllers' thread is the one every key waits for.
+   */
+  annotationWorker?: boolean;
 }
 
 export class KubernetesUnreachableError extends Error {
@@ -210,6 +216,10 @@ export class Watcher {
       config,
       informers,
       clients: { nodes: resourceClient(opts.kubeConfig, NODES), pods: resourceClient(opts.kubeConfig, PODS) },
+      annotator:
+        opts.annotationWorker === false
+          ? directAnnotator(opts.kubeConfig)
+          : new AnnotationWorker(opts.kubeConfig),
       view,
       batcher,
       ipam,
@@ -321,6 +331,7 @@ export class Watcher {
     this.stopped = true;
     for (const d of this.detachers) d();
     await this.queue.shutdown();
+    await this.ctx.annotator.close();
     await this.batcher.close();
     await this.factory.stopAll();
     this.view.detach();

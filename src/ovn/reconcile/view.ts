@@ -92,13 +92,18 @@ export const RECONCILE_INDEXES = ['name', `external_ids:${OWNER_KEY}`, `external
  * (the cache builds them from its current rows and keeps them up to date afterwards).
  */
 export function cacheNbView(cache: DatabaseCache): NbView {
+  // every lookup passes here: once an index is known to exist, skip the checks
+  const ready = new Set<string>();
   const ensure = (table: string, index: string): boolean => {
+    const id = `${table}\u0000${index}`;
+    if (ready.has(id)) return true;
     if (!cache.hasTable(table)) return false;
     const t = cache.table(table);
     if (!t.hasIndex(index)) {
       if (!t.column(index.split(':')[0]!)) return false;
       t.addIndex(index);
     }
+    ready.add(id);
     return true;
   };
   return {

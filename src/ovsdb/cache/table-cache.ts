@@ -243,13 +243,20 @@ function compileRowFactory(columns: readonly string[]): RowFactory {
   return new Function('u', 'v', `return { _uuid: u${fields.map((f) => `, ${f}`).join('')} };`) as RowFactory;
 }
 
+// Index names come from a handful of call sites and are looked up on every read: remember them.
+const normalizedNames = new Map<string, string>();
 function normalizeIndexName(name: string): string {
-  return name.includes(':')
-    ? name
-    : name
-        .split(',')
-        .map((c) => c.trim())
-        .join(',');
+  let n = normalizedNames.get(name);
+  if (n === undefined) {
+    n = name.includes(':')
+      ? name
+      : name
+          .split(',')
+          .map((c) => c.trim())
+          .join(',');
+    if (normalizedNames.size < 10_000) normalizedNames.set(name, n);
+  }
+  return n;
 }
 
 function cachedColumn(c: ColumnSchema): CachedColumn {
