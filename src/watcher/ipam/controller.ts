@@ -76,6 +76,7 @@ import {
   STATEFULSETS,
   SUBNETS,
   type IpReservation,
+  type IpReservationSpec,
   type KubeOvnSubnet,
   type SpiderIpPool,
   type SpiderMultusConfig,
@@ -122,12 +123,25 @@ export class AttachmentNotReadyError extends MultinetError {}
 
 const silentLogger: IpamLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
+interface HolderSts {
+  ref: StatefulSetRef;
+  stsUid?: string;
+  reservation: string;
+  /**
+   * JSON of the IPReservation spec the API server is known to hold (written by us, or read at
+   * rebuild); unset while it is not written yet or after it was deleted. Kept here rather than
+   * read from the IPReservation informer: that cache lags our own writes (it may still show a
+   * reservation we have just deleted).
+   */
+  persisted?: string;
+}
+
 interface Holder {
   poolId: string;
   /** `ns/name` of the pod that holds it now (or last held it). */
   podKey: string;
   podUid: string;
-  sts?: { ref: StatefulSetRef; stsUid?: string; reservation: string };
+  sts?: HolderSts;
   mac?: string;
 }
 
@@ -135,6 +149,8 @@ const POD = 'pod:';
 const POOL = 'pool:';
 const SMC = 'smc:';
 const GC = 'gc';
+/** `reservation:<holder key>`: write the IPReservation of a held StatefulSet ordinal again. */
+const RESERVATION = 'reservation:';
 
 /** A DNS-1123 subdomain for an IPReservation name. */
 function reservationName(ref: StatefulSetRef, poolIdText: string): string {
@@ -158,6 +174,13 @@ export class IpamController {
   private readonly events: IpamEventSink;
   private readonly writer: IpamWriter;
   private readonly podClient: ResourceClient<V1Pod>;
+  private readonly statefulSetClient: ResourceClient<StatefulSetLike>;
+  /**
+   * Per IPReservation (`ns/name`), the last write queued: creates and deletes of one reservation
+   * reach the API server in the order they were decided in memory, so a delete still in flight
+   * cannot remove the reservation of an ordinal allocated again meanwhile.
+   */
+  private readonly reservationWrites = new Map<string, Promise<void>>();
   private readonly queue: WorkQueue;
   private inf: {
     pods: Source<V1Pod>;
@@ -180,6 +203,7 @@ export class IpamController {
     this.events = opts.events ?? this.defaultEvents(opts);
     this.writer = new IpamWriter(opts.kubeConfig);
     this.podClient = resourceClient(opts.kubeConfig, PODS);
+    this.statefulSetClient = resourceClient(opts.kubeConfig, STATEFULSETS);
     this.queue = new WorkQueue((key) => this.handle(key), {
       name: 'ipam',
       concurrency: opts.concurrency ?? 64,
@@ -272,6 +296,8 @@ export class IpamController {
       onUpdate: () => this.queue.add(GC),
       onDelete: () => this.queue.add(GC),
     });
+    // A reservation deleted under a held ordinal (by hand, or our own earlier delete seen late) is written again.
+    this.inf.reservations.addHandlers({ onDelete: (r) => this.reservationDeleted(r) });
 
     for (const i of Object.values(this.inf)) i.start();
     await Promise.all(Object.values(this.inf).map((i) => i.synced()));
@@ -338,6 +364,7 @@ export class IpamController {
           ref,
           ...(s.statefulSetUid ? { stsUid: s.statefulSetUid } : {}),
           reservation: r.metadata?.name ?? '',
+          persisted: JSON.stringify(reservationSpec(s.pool, ref, s.statefulSetUid, s.ips, s.mac)),
         },
         ...(s.mac ? { mac: s.mac } : {}),
       });
@@ -466,10 +493,90 @@ export class IpamController {
     const h = this.dropHolder(holderKey);
     this.pools.get(pool)?.pool.release(key);
     this.queue.add(`${POOL}${pool}`);
-    if (h?.sts && !this.absent.has(IP_RESERVATIONS.plural)) {
-      await this.writer.deleteNamespaced(IP_RESERVATIONS, h.sts.ref.namespace, h.sts.reservation);
-    }
+    if (h?.sts) await this.deleteReservation(h.sts);
     this.log.debug({ pool, key }, 'released');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // IPReservations
+
+  /** Runs `op` after every earlier write of the same reservation has finished (or failed). */
+  private reservationWrite(namespace: string, name: string, op: () => Promise<void>): Promise<void> {
+    const key = `${namespace}/${name}`;
+    const next = (this.reservationWrites.get(key) ?? Promise.resolve()).then(op, op);
+    this.reservationWrites.set(key, next);
+    const forget = () => {
+      if (this.reservationWrites.get(key) === next) this.reservationWrites.delete(key);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  /** Makes the API server's IPReservation of `holder` record `ips` (no request when it does already). */
+  private async persistReservation(holder: Holder, ips: string[]): Promise<void> {
+    const sts = holder.sts!;
+    const { ref, reservation, stsUid } = sts;
+    const spec = reservationSpec(holder.poolId, ref, stsUid, ips, holder.mac);
+    const signature = JSON.stringify(spec);
+    if (sts.persisted === signature) return;
+    if (this.absent.has(IP_RESERVATIONS.plural)) {
+      // Without the CRD the address is still retained in memory, but not across a restart.
+      this.log.warn({ reservation }, 'IPReservation CRD not installed: StatefulSet address not persisted');
+      sts.persisted = signature;
+      return;
+    }
+    const body: IpReservation = {
+      apiVersion: 'ovn-k8s.io/v1',
+      kind: 'IPReservation',
+      metadata: { name: reservation, namespace: ref.namespace },
+      spec,
+    };
+    // Fields we do not set are removed from an existing reservation (merge patch null).
+    const patch = { spec: { statefulSetUid: null, mac: null, ...spec } };
+    await this.reservationWrite(ref.namespace, reservation, async () => {
+      if (await this.writer.createNamespaced(IP_RESERVATIONS, ref.namespace, body)) return;
+      // One of that name exists (an earlier run wrote it, or someone edited it): make it say what we hold.
+      if (await this.writer.patchNamespaced(IP_RESERVATIONS, ref.namespace, reservation, patch)) return;
+      await this.writer.createNamespaced(IP_RESERVATIONS, ref.namespace, body);
+    });
+    sts.persisted = signature;
+  }
+
+  private deleteReservation(sts: HolderSts): Promise<void> {
+    sts.persisted = undefined;
+    if (this.absent.has(IP_RESERVATIONS.plural)) return Promise.resolve();
+    return this.reservationWrite(sts.ref.namespace, sts.reservation, async () => {
+      await this.writer.deleteNamespaced(IP_RESERVATIONS, sts.ref.namespace, sts.reservation);
+    });
+  }
+
+  /** The informer saw an IPReservation go: if an ordinal still holds those addresses, it is written again. */
+  private reservationDeleted(r: IpReservation): void {
+    const s = r.spec;
+    const ns = r.metadata?.namespace;
+    if (!s || !ns) return;
+    const ref: StatefulSetRef = {
+      namespace: ns,
+      name: s.statefulSet,
+      ordinal: s.ordinal,
+      interface: s.interface,
+    };
+    const holderKey = `${s.pool}|${statefulSetKey(ref)}`;
+    const h = this.holders.get(holderKey);
+    if (!h?.sts || h.sts.reservation !== r.metadata?.name) return;
+    h.sts.persisted = undefined;
+    this.queue.add(`${RESERVATION}${holderKey}`);
+  }
+
+  /** Writes the IPReservation of a held ordinal again (after it was seen deleted). */
+  private async syncReservation(holderKey: string): Promise<void> {
+    const h = this.holders.get(holderKey);
+    if (!h?.sts) return;
+    const [pool, key] = splitHolderKey(holderKey);
+    const held = this.pools.get(pool)?.pool.get(key);
+    if (!held) return;
+    const ips = held.addresses.map((a) => a.ip);
+    await this.persistReservation(h, ips);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -483,6 +590,7 @@ export class IpamController {
     if (key.startsWith(POD)) return this.syncPod(key.slice(POD.length));
     if (key.startsWith(POOL)) return this.syncPool(key.slice(POOL.length));
     if (key.startsWith(SMC)) return this.syncMultusConfig(key.slice(SMC.length));
+    if (key.startsWith(RESERVATION)) return this.syncReservation(key.slice(RESERVATION.length));
   }
 
   private enqueuePodsUsing(network: string): void {
@@ -573,15 +681,41 @@ export class IpamController {
   // -------------------------------------------------------------------------------------------
   // pods
 
-  private stsWanted(h: Holder): boolean {
-    if (!h.sts) return false;
+  /** Whether the StatefulSet `sts` (undefined: none) still wants the ordinal of `h`. */
+  private static ordinalWanted(h: Holder, sts: StatefulSetLike | undefined): boolean {
+    if (!h.sts || !sts) return false;
     const { ref, stsUid } = h.sts;
-    const sts = this.inf.statefulSets.store.getByName(ref.name, ref.namespace);
-    if (!sts) return false;
     if (stsUid && sts.metadata?.uid && sts.metadata.uid !== stsUid) return false;
     const start = sts.spec?.ordinals?.start ?? 0;
     const replicas = sts.spec?.replicas ?? 1;
     return ref.ordinal >= start && ref.ordinal < start + replicas;
+  }
+
+  /** Whether the cached StatefulSet wants the ordinal of `h`. A yes is final, a no may be stale. */
+  private stsWanted(h: Holder): boolean {
+    if (!h.sts) return false;
+    const { ref } = h.sts;
+    return IpamController.ordinalWanted(h, this.inf.statefulSets.store.getByName(ref.name, ref.namespace));
+  }
+
+  /**
+   * Whether the ordinal of `h` is still wanted, asking the API server when the cache says no.
+   * The StatefulSet cache is fed by its own watch, with no ordering against the pod watch: a pod
+   * delete may be seen before the StatefulSet's creation, scale-up or re-creation that came
+   * earlier, and releasing on that stale "no" would hand the retained address to someone else.
+   */
+  private async ordinalRetained(h: Holder): Promise<boolean> {
+    if (this.stsWanted(h)) return true;
+    return IpamController.ordinalWanted(h, await this.liveStatefulSet(h.sts!.ref));
+  }
+
+  private async liveStatefulSet(ref: StatefulSetRef): Promise<StatefulSetLike | undefined> {
+    try {
+      return await this.statefulSetClient.get(ref.name, ref.namespace);
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return undefined;
+      throw err;
+    }
   }
 
   private podLive(podKey: string, uid: string): boolean {
@@ -593,10 +727,16 @@ export class IpamController {
     const pod = this.inf.pods.store.get(podKey);
     // Allocations of earlier pods under this name (deleted, finished, replaced).
     for (const hk of [...(this.byPod.get(podKey) ?? [])]) {
-      const h = this.holders.get(hk)!;
+      const h = this.holders.get(hk);
+      if (!h) continue; // released meanwhile by a leak collection
       const current = pod && pod.metadata?.uid === h.podUid && !podIsDone(pod);
       if (current) continue;
-      if (h.sts && (this.stsWanted(h) || (pod && !podIsDone(pod)))) continue;
+      if (h.sts) {
+        // A new pod under the name takes the ordinal's addresses over (allocateIn).
+        if (pod && !podIsDone(pod)) continue;
+        if (await this.ordinalRetained(h)) continue;
+        if (this.holders.get(hk) !== h) continue; // changed while the API server was asked
+      }
       await this.release(hk);
     }
     if (!pod || podIsDone(pod) || pod.spec?.hostNetwork || !pod.metadata?.uid) return;
@@ -675,29 +815,8 @@ export class IpamController {
       this.moveHolder(holderKey, holder);
       this.queue.add(`${POOL}${entry.id}`);
     }
-    if (holder.sts) {
-      const { ref, reservation, stsUid } = holder.sts;
-      const body: IpReservation = {
-        apiVersion: 'ovn-k8s.io/v1',
-        kind: 'IPReservation',
-        metadata: { name: reservation, namespace: ref.namespace },
-        spec: {
-          pool: entry.id,
-          statefulSet: ref.name,
-          ...(stsUid ? { statefulSetUid: stsUid } : {}),
-          ordinal: ref.ordinal,
-          interface: ref.interface ?? '',
-          ips: allocation.addresses.map((a) => a.ip),
-          ...(holder.mac ? { mac: holder.mac } : {}),
-        },
-      };
-      if (this.absent.has(IP_RESERVATIONS.plural)) {
-        // Without the CRD the address is still retained in memory, but not across a restart.
-        this.log.warn({ reservation }, 'IPReservation CRD not installed: StatefulSet address not persisted');
-      } else if (!this.inf.reservations.store.getByName(reservation, ref.namespace)) {
-        await this.writer.createNamespaced(IP_RESERVATIONS, ref.namespace, body);
-      }
-    }
+    const ips = allocation.addresses.map((a) => a.ip);
+    if (holder.sts) await this.persistReservation(holder, ips);
     return { allocation, holder };
   }
 
@@ -901,18 +1020,21 @@ export class IpamController {
    * and periodically: it catches deletes missed while the watcher was down.
    */
   async collectLeaks(): Promise<number> {
+    // Asked before deciding anything: from the decision to the release there is no await, so no
+    // allocation made meanwhile can be mistaken for a leak.
+    const unwanted = await this.confirmUnwantedOrdinals();
     let freed = 0;
+    const deletes: Promise<void>[] = [];
     for (const entry of this.pools.all()) {
       const keys = new Set<string>();
       const stsAlive = new Map<string, boolean>();
       for (const alloc of entry.pool.allocations()) {
-        const h = this.holders.get(`${entry.id}|${alloc.key}`);
+        const holderKey = `${entry.id}|${alloc.key}`;
+        const h = this.holders.get(holderKey);
         if (!h) continue;
         if (h.sts) {
-          const podAlive = this.inf.pods.store.has(
-            `${h.sts.ref.namespace}/${h.sts.ref.name}-${h.sts.ref.ordinal}`,
-          );
-          stsAlive.set(alloc.key, this.stsWanted(h) || podAlive);
+          const wanted = this.stsWanted(h) || unwanted.get(holderKey) !== h;
+          stsAlive.set(alloc.key, wanted || this.inf.pods.store.has(ordinalPodKey(h.sts.ref)));
         } else if (this.podLive(h.podKey, h.podUid)) keys.add(alloc.key);
       }
       const released = entry.pool.collectLeaks({
@@ -921,9 +1043,7 @@ export class IpamController {
       });
       for (const r of released) {
         const h = this.dropHolder(`${entry.id}|${r.key}`);
-        if (h?.sts && !this.absent.has(IP_RESERVATIONS.plural)) {
-          await this.writer.deleteNamespaced(IP_RESERVATIONS, h.sts.ref.namespace, h.sts.reservation);
-        }
+        if (h?.sts) deletes.push(this.deleteReservation(h.sts));
         this.log.info(
           { pool: entry.id, key: r.key, ips: r.addresses.map((x) => x.ip) },
           'leaked allocation collected',
@@ -932,8 +1052,36 @@ export class IpamController {
       }
       if (released.length > 0) this.queue.add(`${POOL}${entry.id}`);
     }
+    const failed = (await Promise.allSettled(deletes)).find((x) => x.status === 'rejected');
+    if (failed) throw failed.reason;
     // Reservations without a restored allocation (their pool is gone) are left for the user.
     return freed;
+  }
+
+  /**
+   * StatefulSet holders (by holder key) whose pod is gone and whose ordinal the API server itself
+   * says is no longer wanted. Only those the cache already calls unwanted are asked about, one
+   * request per StatefulSet; one that cannot be asked is kept until the next collection.
+   */
+  private async confirmUnwantedOrdinals(): Promise<Map<string, Holder>> {
+    const out = new Map<string, Holder>();
+    const live = new Map<string, Promise<StatefulSetLike | undefined>>();
+    for (const [holderKey, h] of [...this.holders]) {
+      if (!h.sts || this.stsWanted(h) || this.inf.pods.store.has(ordinalPodKey(h.sts.ref))) continue;
+      const { ref } = h.sts;
+      const stsKey = `${ref.namespace}/${ref.name}`;
+      let sts = live.get(stsKey);
+      if (!sts) live.set(stsKey, (sts = this.liveStatefulSet(ref)));
+      try {
+        if (!IpamController.ordinalWanted(h, await sts)) out.set(holderKey, h);
+      } catch (err) {
+        this.log.warn(
+          { statefulSet: stsKey, error: err instanceof Error ? err.message : String(err) },
+          'StatefulSet not readable: its retained addresses are kept for now',
+        );
+      }
+    }
+    return out;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1010,6 +1158,28 @@ function emptySource<T extends KubernetesObject>(): Source<T> {
 /** List items carry no kind; Events need it for involvedObject. */
 function asKind<T extends KubernetesObject>(obj: T, apiVersion: string, kind: string): T {
   return { ...obj, apiVersion: obj.apiVersion ?? apiVersion, kind: obj.kind ?? kind };
+}
+
+/** `ns/name` of the pod of a StatefulSet ordinal. */
+const ordinalPodKey = (ref: StatefulSetRef): string => `${ref.namespace}/${ref.name}-${ref.ordinal}`;
+
+/** The IPReservation spec recording `ips` for a StatefulSet ordinal (also its change signature). */
+function reservationSpec(
+  pool: string,
+  ref: StatefulSetRef,
+  stsUid: string | undefined,
+  ips: string[],
+  mac: string | undefined,
+): IpReservationSpec {
+  return {
+    pool,
+    statefulSet: ref.name,
+    ...(stsUid ? { statefulSetUid: stsUid } : {}),
+    ordinal: ref.ordinal,
+    interface: ref.interface ?? '',
+    ips,
+    ...(mac ? { mac } : {}),
+  };
 }
 
 function splitHolderKey(hk: string): [string, string] {
