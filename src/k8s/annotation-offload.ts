@@ -86,12 +86,19 @@ function errorFrom(e: Extract<AnnotateResponse, { ok: false }>['error']): Error 
  * as under vitest) the .ts module through tsx's loader, registered inside the worker first.
  */
 function spawnWorker(data: AnnotationWorkerData): Worker {
+  // The worker holds no state beyond the writes in flight, only garbage: a small old generation
+  // makes it collect early instead of growing the process's memory (its live set is the module
+  // code and a few hundred pending requests, far below the limit).
+  const options = { workerData: data, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB } };
   if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./annotation-worker.js', import.meta.url), { workerData: data });
+    return new Worker(new URL('./annotation-worker.js', import.meta.url), options);
   const source = new URL('./annotation-worker.ts', import.meta.url).href;
   const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(source)}); })`;
-  return new Worker(boot, { eval: true, workerData: data });
+  return new Worker(boot, { ...options, eval: true });
 }
+
+/** Old-generation limit of the worker's heap, MiB. */
+export const WORKER_OLD_SPACE_MB = 256;
 
 export class AnnotationWorker implements Annotator {
   private worker: Worker | undefined;

@@ -28,7 +28,8 @@ async function handle(req: AnnotateRequest): Promise<AnnotateResponse> {
       clientFor(req.type),
       { name: req.name, ...(req.namespace ? { namespace: req.namespace } : {}) },
       req.changes,
-      { current: req.current, ...(req.uid ? { uid: req.uid } : {}) },
+      // only the outcome goes back to the main thread: the answer's object is not even decoded
+      { current: req.current, skipAnswer: true, ...(req.uid ? { uid: req.uid } : {}) },
     );
     return { id: req.id, ok: true, status: res.status, requests: res.requests };
   } catch (err) {

@@ -35,6 +35,12 @@ export interface AnnotateOptions<T> {
   maxAttempts?: number;
   /** Backoff between retries of 429/5xx answers. Default 50 ms doubling to 1 s. */
   retryBackoff?: BackoffOptions;
+  /**
+   * Do not read the server's copy of the object from the patch's answer (default false): a
+   * `patched` result then carries the object as last seen with the changes applied locally.
+   * For writers that only need to know the write took effect.
+   */
+  skipAnswer?: boolean;
 }
 
 export type AnnotateResult<T> =
@@ -114,6 +120,10 @@ export async function setAnnotations<T extends KubernetesObject>(
     attempts++;
     requests++;
     try {
+      if (opts.skipAnswer) {
+        await client.patchWithoutAnswer(ref.name, ref.namespace, { metadata });
+        return { status: 'patched', object: withChanges(current, changes), requests };
+      }
       const object = await client.patch(ref.name, ref.namespace, { metadata });
       return { status: 'patched', object, requests };
     } catch (err) {
@@ -154,6 +164,16 @@ export function annotateObject<T extends KubernetesObject>(
     uid,
     current: obj,
   });
+}
+
+/** `obj` with `changes` applied to a copy of its annotations (what a merge patch of them does). */
+function withChanges<T extends KubernetesObject>(obj: T, changes: AnnotationChanges): T {
+  const annotations: Record<string, string> = { ...obj.metadata?.annotations };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) delete annotations[k];
+    else annotations[k] = v;
+  }
+  return { ...obj, metadata: { ...obj.metadata, annotations } };
 }
 
 function isRetryable(status: number): boolean {

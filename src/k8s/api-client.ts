@@ -31,15 +31,20 @@ export const MAX_SOCKETS_PER_POOL = 64;
 const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
 
 function fingerprint(secure: boolean, options: Record<string, unknown>): string {
-  const h = createHash('sha256').update(secure ? 'https' : 'http');
+  // plain values (no certificates: plain HTTP, or a token over TLS with the system CAs) make the
+  // key as they are; certificate material is hashed rather than kept as a long key
+  let plain = secure ? 'https' : 'http';
+  let material: Array<string | Buffer> | undefined;
   for (const k of TLS_KEYS) {
     const v = options[k];
-    h.update(`\0${k}=`);
     if (v === undefined || v === null) continue;
-    if (Buffer.isBuffer(v) || typeof v === 'string') h.update(v);
-    else h.update(JSON.stringify(v));
+    if (Buffer.isBuffer(v) || (typeof v === 'string' && v.length > 64)) (material ??= []).push(k, v);
+    else plain += `\0${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`;
   }
-  return h.digest('base64');
+  if (!material) return plain;
+  const h = createHash('sha256').update(plain);
+  for (const m of material) h.update('\0').update(m);
+  return `${plain}\0${h.digest('base64')}`;
 }
 
 /** The KubeConfig's authentication with pooled keep-alive agents instead of one agent per request. */

@@ -13,8 +13,11 @@ import {
   CustomObjectsApi,
   DiscoveryV1Api,
   NetworkingV1Api,
+  Observable,
   PatchStrategy,
+  ResponseContext,
   setHeaderOptions,
+  type ObservableMiddleware,
   type KubeConfig,
   type KubernetesObject,
   type V1EndpointSlice,
@@ -161,6 +164,17 @@ export interface ResourceClient<T extends KubernetesObject> {
   get(name: string, namespace?: string): Promise<T>;
   /** Patch with the given strategy (content type); `body` is the patch document. */
   patch(name: string, namespace: string | undefined, body: unknown, strategy?: PatchStrategy): Promise<T>;
+  /**
+   * The same patch when the caller has no use for the answer: the server's copy of the object is
+   * read off the connection but neither parsed nor decoded (a controller annotating every pod
+   * would otherwise decode each pod once more). Errors are reported as by `patch`.
+   */
+  patchWithoutAnswer(
+    name: string,
+    namespace: string | undefined,
+    body: unknown,
+    strategy?: PatchStrategy,
+  ): Promise<void>;
   /** Turns a watch event's plain JSON object into the shape `list` returns. */
   decode(raw: unknown): T;
 }
@@ -289,6 +303,38 @@ function customOps(kc: KubeConfig, type: ResourceType): BuiltinOps {
   };
 }
 
+/** A successful answer's body is drained (so the connection is free again) and replaced by `{}`. */
+const DISCARD_SUCCESS_BODY: ObservableMiddleware = {
+  pre: (request) => new Observable(Promise.resolve(request)),
+  post: (response) =>
+    new Observable(
+      (async () => {
+        if (response.httpStatusCode < 200 || response.httpStatusCode >= 300) return response;
+        await response.body.binary();
+        return new ResponseContext(response.httpStatusCode, response.headers, {
+          text: () => Promise.resolve('{}'),
+          binary: () => Promise.resolve(Buffer.from('{}')),
+        });
+      })(),
+    ),
+};
+
+// request options per patch strategy, built once rather than per request
+const patchOptions = new Map<string, ReturnType<typeof setHeaderOptions>>();
+function patchOptionsFor(
+  strategy: PatchStrategy,
+  withoutAnswer: boolean,
+): ReturnType<typeof setHeaderOptions> {
+  const key = `${strategy}\u0000${withoutAnswer}`;
+  let o = patchOptions.get(key);
+  if (!o) {
+    o = setHeaderOptions('Content-Type', strategy);
+    if (withoutAnswer) o = { ...o, middleware: [...(o.middleware ?? []), DISCARD_SUCCESS_BODY] };
+    patchOptions.set(key, o);
+  }
+  return o;
+}
+
 /** A client for `type` over the connection `kc`. */
 export function resourceClient<T extends KubernetesObject>(
   kc: KubeConfig,
@@ -306,7 +352,10 @@ export function resourceClient<T extends KubernetesObject>(
     },
     async patch(name, namespace, body, strategy = PatchStrategy.MergePatch) {
       // The generated patch methods default to JSON patch; the content type must be set explicitly.
-      return (await ops.patch(name, namespace, body, setHeaderOptions('Content-Type', strategy))) as T;
+      return (await ops.patch(name, namespace, body, patchOptionsFor(strategy, false))) as T;
+    },
+    async patchWithoutAnswer(name, namespace, body, strategy = PatchStrategy.MergePatch) {
+      await ops.patch(name, namespace, body, patchOptionsFor(strategy, true));
     },
     decode(raw) {
       return (model ? ObjectSerializer.deserialize(raw, model) : raw) as T;

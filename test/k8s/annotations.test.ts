@@ -94,6 +94,41 @@ describe('setAnnotations', () => {
     expect(now.metadata?.labels).toEqual({ moved: 'yes' });
   });
 
+  it('skipAnswer: the same writes and outcomes without decoding the answer, on one kept-alive connection', async () => {
+    createPod('quiet', { keep: 'k', drop: 'd' });
+    const cached = await pods.get('quiet', 'default');
+    const connections = sim.stats().connections;
+    const r = await annotateObject(pods, cached, { mine: 'v', drop: null }, { skipAnswer: true });
+    expect(r.status).toBe('patched');
+    // the local copy carries the change, as the server's does
+    expect(r.status === 'patched' && r.object.metadata?.annotations).toEqual({ keep: 'k', mine: 'v' });
+    expect((await pods.get('quiet', 'default')).metadata?.annotations).toEqual({ keep: 'k', mine: 'v' });
+    // the unread answers were drained: later requests reuse the connection
+    for (let i = 0; i < 5; i++) {
+      const cur = await pods.get('quiet', 'default');
+      await annotateObject(pods, cur, { n: String(i) }, { skipAnswer: true });
+    }
+    expect(sim.stats().connections - connections).toBeLessThanOrEqual(1);
+    expect((await pods.get('quiet', 'default')).metadata?.annotations?.n).toBe('4');
+
+    // errors are still errors: a stale guard re-reads, a vanished object is reported
+    sim.api.patch(simType(sim, '', 'pods'), 'default', 'quiet', 'merge', {
+      metadata: { labels: { x: 'y' } },
+    });
+    const guarded = await annotateObject(
+      pods,
+      cached,
+      { g: '1' },
+      { guardResourceVersion: true, skipAnswer: true },
+    );
+    expect(guarded).toMatchObject({ status: 'patched', requests: 3 });
+    sim.api.delete(simType(sim, '', 'pods'), 'default', 'quiet', { gracePeriodSeconds: 0 });
+    expect(await annotateObject(pods, cached, { a: 'b' }, { skipAnswer: true })).toEqual({
+      status: 'not-found',
+      requests: 1,
+    });
+  });
+
   it('reports an object that vanished, from a stale cache or a GET', async () => {
     createPod('gone');
     const cached = await pods.get('gone', 'default');

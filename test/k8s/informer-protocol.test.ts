@@ -81,6 +81,7 @@ class FakeServer {
       },
       get: () => Promise.reject(new Error('unused')),
       patch: () => Promise.reject(new Error('unused')),
+      patchWithoutAnswer: () => Promise.reject(new Error('unused')),
       decode: (raw) => raw as Thing,
     };
   }
