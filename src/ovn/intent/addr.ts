@@ -53,7 +53,30 @@ export const ipFamily = (ip: string): IpFamily => {
   return a.includes(':') ? 6 : 4;
 };
 
-export function parseCidr(cidr: string): Cidr {
+/**
+ * A small cache for the pure functions below: intent asks about the same few thousand subnets
+ * (node subnets, join and cluster subnets) once or more per pod, and ipaddr.js's CIDR parser
+ * throws and catches internally for every IPv4 input. Cleared when full rather than evicting.
+ */
+function memo<R>(fn: (key: string) => R, max = 20_000): (key: string) => R {
+  const cache = new Map<string, R>();
+  return (key) => {
+    let r = cache.get(key);
+    if (r === undefined) {
+      r = fn(key);
+      if (cache.size >= max) cache.clear();
+      cache.set(key, r);
+    }
+    return r;
+  };
+}
+
+const parseCidrCached = memo((cidr: string): Cidr => Object.freeze(parseCidrUncached(cidr)));
+
+/** Network, prefix and family of `cidr` (host bits cleared); throws AddressError if malformed. */
+export const parseCidr = (cidr: string): Cidr => parseCidrCached(cidr);
+
+function parseCidrUncached(cidr: string): Cidr {
   let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {
     parsed = ipaddr.parseCIDR(cidr);
@@ -73,8 +96,15 @@ export function canonicalCidr(cidr: string): string {
   return `${c.network}/${c.prefix}`;
 }
 
+const hostIpCached = memo((key: string): string => {
+  const bar = key.lastIndexOf('|');
+  return hostIpUncached(key.slice(0, bar), Number(key.slice(bar + 1)));
+});
+
 /** The address `n` hosts into the subnet (1 = the gateway .1, 2 = the management port .2). */
-export function hostIp(subnet: string, n: number): string {
+export const hostIp = (subnet: string, n: number): string => hostIpCached(`${subnet}|${n}`);
+
+function hostIpUncached(subnet: string, n: number): string {
   const c = parseCidr(subnet);
   const bits = c.family === 4 ? 32 : 128;
   const size = 1n << BigInt(bits - c.prefix);
