@@ -57,6 +57,8 @@ describe('ovn-k8s-util k8s-sim', () => {
       expect(await exited).toBe(0);
       expect(existsSync(state)).toBe(true);
       expect(readFileSync(state, 'utf8')).toContain('from-cli');
+      // the stop folded the change journal into the state file
+      expect(existsSync(`${state}.journal`)).toBe(false);
     } finally {
       if (child.pid !== undefined && (await isAlive(child.pid))) process.kill(child.pid, 'SIGKILL');
     }

@@ -59,14 +59,22 @@ function randomSuffix(): string {
   return s;
 }
 
-/** Everything except metadata and status: a change there bumps metadata.generation. */
-function specPart(obj: KubeObject): Record<string, unknown> {
-  const rest: Record<string, unknown> = { ...obj };
-  delete rest.metadata;
-  delete rest.status;
-  delete rest.apiVersion;
-  delete rest.kind;
-  return rest;
+const NOT_SPEC = new Set(['metadata', 'status', 'apiVersion', 'kind']);
+
+/**
+ * Whether everything except metadata and status (a change there bumps metadata.generation) is
+ * equal, as jsonEqual on both without those fields (without copying them: this runs per write).
+ */
+function specEqual(a: KubeObject, b: KubeObject): boolean {
+  let na = 0;
+  for (const k of Object.keys(a)) {
+    if (NOT_SPEC.has(k) || a[k] === undefined) continue;
+    na++;
+    if (!jsonEqual(a[k], b[k])) return false;
+  }
+  let nb = 0;
+  for (const k of Object.keys(b)) if (!NOT_SPEC.has(k) && b[k] !== undefined) nb++;
+  return na === nb;
 }
 
 interface ContinueToken {
@@ -365,13 +373,15 @@ export class ObjectApi {
     }
     if (!isPlainObject(patched)) throw errors.badRequest('the patched object is not a JSON object');
     const obj = view ? view.fromView(patched as KubeObject) : (patched as KubeObject);
-    // The patch result shares unchanged subtrees with the stored object; give it its own metadata.
-    obj.metadata = isPlainObject(obj.metadata) ? { ...obj.metadata } : {};
-    const rv = obj.metadata.resourceVersion;
+    // The patch result is a new top-level object sharing unchanged subtrees with the stored one:
+    // asObject gives it its own metadata before anything in there is changed.
+    const meta: ObjectMeta = isPlainObject(obj.metadata) ? obj.metadata : {};
+    obj.metadata = meta;
+    const rv = meta.resourceVersion;
     if (rv !== undefined && rv !== '' && rv !== current.obj.metadata.resourceVersion) {
       throw errors.conflict(this.ref(t), name);
     }
-    if (obj.metadata.name !== name) throw errors.badRequest('metadata.name cannot be changed by a patch');
+    if (meta.name !== name) throw errors.badRequest('metadata.name cannot be changed by a patch');
     return this.commitUpdate(t, ns, name, current, this.asObject(t, obj, ns), sub);
   }
 
@@ -438,8 +448,7 @@ export class ObjectApi {
       }
       prepareForUpdate(t, next, old, this.strategy);
       next = this.admitCustomResource(t, next, version, old);
-      if (!jsonEqual(specPart(next), specPart(old)))
-        next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+      if (!specEqual(next, old)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
     next.metadata.resourceVersion = old.metadata.resourceVersion;
     if (next.metadata.finalizers !== undefined && next.metadata.finalizers.length === 0)

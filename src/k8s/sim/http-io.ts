@@ -2,10 +2,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, errors } from './errors.js';
 
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** The whole request body as text (plain events: an async iterator per request costs more than the body). */
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
+    req.on('data', (c: Buffer) => {
+      if (first === undefined) first = c;
+      else (more ??= [first]).push(c);
+    });
+    req.once('end', () => {
+      if (more) resolve(Buffer.concat(more).toString('utf8'));
+      else resolve(first === undefined ? '' : first.toString('utf8'));
+    });
+    req.once('error', reject);
+  });
 }
 
 export function parseJsonBody(text: string): unknown {

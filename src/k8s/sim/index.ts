@@ -80,18 +80,15 @@ export async function startK8sSim(opts: K8sSimOptions = {}): Promise<K8sSim> {
     { gracefulPodDeletion: () => kubelet !== undefined },
   );
 
-  if (opts.statePath) await loadState(opts.statePath, store, registry, allocator);
+  const loaded = opts.statePath ? await loadState(opts.statePath, store, registry, allocator) : undefined;
   const nsType = registry.get('', 'namespaces')!;
   for (const ns of DEFAULT_NAMESPACES) {
     if (!api.tryGet(nsType, undefined, ns)) api.create(nsType, undefined, { metadata: { name: ns } });
   }
   for (const file of opts.seedFiles ?? []) applySeed(api, await loadSeedObjects(file), file);
 
-  const persister = opts.statePath ? new StatePersister(opts.statePath, store) : undefined;
-  if (persister) {
-    store.onEvent(() => persister.schedule());
-    persister.schedule();
-  }
+  const persister = opts.statePath && loaded ? new StatePersister(opts.statePath, store, loaded) : undefined;
+  if (persister) store.onEvent((ev) => persister.record(ev));
   if (opts.controllers?.kubelet) kubelet = new KubeletStandIn(api, store);
   const endpointSlices = opts.controllers?.endpointSlices
     ? new EndpointSliceController(api, store)

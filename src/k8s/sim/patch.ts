@@ -17,7 +17,11 @@ export class PatchError extends Error {
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return cloneJson(patch);
   const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
+  // for-in over a JSON object (no inherited enumerable keys) without Object.entries' pair arrays:
+  // this runs for every PATCH.
+  for (const k in patch) {
+    if (!Object.prototype.hasOwnProperty.call(patch, k)) continue;
+    const v = patch[k];
     if (v === null) delete out[k];
     else out[k] = applyMergePatch(out[k], v);
   }

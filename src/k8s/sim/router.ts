@@ -19,7 +19,7 @@ import {
 import { ApiError, errors } from './errors.js';
 import type { FaultState } from './faults.js';
 import { parseJsonBody, readBody, sendError, sendJson, sendJsonText } from './http-io.js';
-import { apiVersionOf, type ResourceRegistry, type ResourceType } from './resources.js';
+import { apiVersionOf, type ResourceRegistry, type ResourceType, type ResourceView } from './resources.js';
 import { allOf, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { entryJson, type Entry, type Store } from './store.js';
 import { toTable } from './table.js';
@@ -67,6 +67,40 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   return n;
 }
 
+const NO_QUERY = '';
+
+/**
+ * Path segments (decoded) and query of a request target. The common shape (`/a/b?q`) is split
+ * directly; anything a URL parser would normalise (dot segments, backslashes, an absolute URL)
+ * goes through WHATWG URL as before.
+ */
+function splitTarget(target: string): { segs: string[]; query: URLSearchParams } {
+  const plain =
+    target.startsWith('/') &&
+    !target.startsWith('//') &&
+    !target.includes('/.') &&
+    !target.includes('\\') &&
+    !/%2e/i.test(target);
+  if (plain) {
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    const hash = path.indexOf('#');
+    const clean = hash < 0 ? path : path.slice(0, hash);
+    const segs: string[] = [];
+    // decodeURIComponent changes only %XX sequences: most segments have none.
+    for (const seg of clean.split('/')) {
+      if (seg.length > 0) segs.push(seg.includes('%') ? decodeURIComponent(seg) : seg);
+    }
+    return { segs, query: new URLSearchParams(q < 0 ? NO_QUERY : target.slice(q + 1).split('#')[0]) };
+  }
+  const url = new URL(target, 'http://sim');
+  const segs = url.pathname
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map(decodeURIComponent);
+  return { segs, query: url.searchParams };
+}
+
 export class Router {
   constructor(private readonly deps: RouterDeps) {}
 
@@ -78,18 +112,14 @@ export class Router {
     counters.byMethod[method] = (counters.byMethod[method] ?? 0) + 1;
     try {
       if (faults.latencyMs > 0) await sleep(faults.latencyMs);
-      const url = new URL(req.url ?? '/', 'http://sim');
-      const segs = url.pathname
-        .split('/')
-        .filter((s) => s.length > 0)
-        .map(decodeURIComponent);
+      const { segs, query } = splitTarget(req.url ?? '/');
       if (this.serveFixed(segs, req, res)) return;
       const route = this.resolve(segs);
       if (!route) throw errors.pathNotFound();
       if (faults.shouldFail()) {
         throw faults.errorCode === 429 ? errors.tooManyRequests() : errors.internal('injected fault');
       }
-      await this.serveResource(route, url.searchParams, req, res);
+      await this.serveResource(route, query, req, res);
     } catch (err) {
       sendError(res, err);
     }
@@ -182,10 +212,6 @@ export class Router {
     // A view (events.k8s.io/v1 Events) reads and writes another type's storage through a conversion.
     const view = route.type.view;
     const type = view ? this.deps.registry.get(view.storageGroup, view.storagePlural)! : route.type;
-    const body = async (): Promise<unknown> => {
-      const b = await this.jsonBody(req);
-      return view && isPlainObject(b) ? view.fromView(b as KubeObject) : b;
-    };
     const sub = route.subresource === 'status' ? 'status' : undefined;
     const method = req.method ?? 'GET';
     const watch = route.watch || q.get('watch') === 'true' || q.get('watch') === '1';
@@ -193,7 +219,7 @@ export class Router {
       if (method === 'GET' && watch) return this.serveWatch(route, q, req, res);
       if (method === 'GET') return this.sendList(route, api.list(type, ns, this.listOptions(q)), req, res);
       if (method === 'POST') {
-        const entry = api.create(type, ns, await body());
+        const entry = api.create(type, ns, await this.objectBody(req, view));
         return this.sendEntry(res, 201, entry, route);
       }
       if (method === 'DELETE') {
@@ -217,7 +243,7 @@ export class Router {
       case 'GET':
         return this.sendEntry(res, 200, api.get(type, ns, name), route, wantsTable(req));
       case 'PUT': {
-        const entry = api.update(type, ns, name, await body(), sub);
+        const entry = api.update(type, ns, name, await this.objectBody(req, view), sub);
         return this.sendEntry(res, 200, entry, route);
       }
       case 'PATCH': {
@@ -236,6 +262,12 @@ export class Router {
       default:
         throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
     }
+  }
+
+  /** A create/update body, converted from the view's shape when the route is a view. */
+  private async objectBody(req: IncomingMessage, view: ResourceView | undefined): Promise<unknown> {
+    const b = await this.jsonBody(req);
+    return view && isPlainObject(b) ? view.fromView(b as KubeObject) : b;
   }
 
   /** Only JSON bodies: protobuf (kubectl create service/deployment use it) is answered with 415. */

@@ -23,7 +23,9 @@ export interface StoredEvent {
   entry: Entry;
   /** The object before a MODIFIED (selector-filtered watches turn matching changes into ADDED/DELETED). */
   old?: KubeObject;
-  /** Serialised watch lines by `<type>|<format>|<apiVersion>`: built once, written to every watcher (created on first watcher). */
+  /** The watch line of the common case (the event's own type, JSON, the stored apiVersion): built once for every watcher. */
+  line?: Buffer;
+  /** Other serialised watch lines by `<type>|<format>|<apiVersion>` (created on first use). */
   lines?: Map<string, Buffer>;
 }
 
@@ -37,6 +39,15 @@ export interface EventSink {
 export function entryJson(entry: Entry): string {
   if (entry.json === undefined) entry.json = JSON.stringify(entry.obj);
   return entry.json;
+}
+
+/**
+ * The event as a watch line of its own type with the stored object (`{"type":T,"object":O}\n`),
+ * built once: every watcher of the stored version and the state journal write these bytes.
+ */
+export function storedEventLine(ev: StoredEvent): Buffer {
+  ev.line ??= Buffer.from(`{"type":"${ev.type}","object":${entryJson(ev.entry)}}\n`);
+  return ev.line;
 }
 
 /** Ring buffer of the newest events, binary-searchable by resourceVersion. */

@@ -46,6 +46,8 @@ export function getPath(obj: unknown, path: string): unknown {
 
 /** Deep copy of JSON data (objects we store are never shared with callers that may mutate them). */
 export function cloneJson<T>(v: T): T {
+  // Primitives are immutable: skip structuredClone's serialisation (merge patches clone every leaf).
+  if (typeof v !== 'object' || v === null) return v;
   return structuredClone(v);
 }
 

@@ -9,6 +9,7 @@ import { apiVersionOf, type ResourceType } from './resources.js';
 import type { Matcher } from './selectors.js';
 import {
   entryJson,
+  storedEventLine,
   type Collection,
   type Entry,
   type EventSink,
@@ -51,6 +52,9 @@ function eventLine(
   apiVersion: string,
   table: boolean,
 ): Buffer {
+  if (type === ev.type && !table && !t.view && apiVersion === ev.entry.obj.apiVersion) {
+    return storedEventLine(ev);
+  }
   const key = `${type}|${table ? 'table' : 'json'}|${apiVersion}`;
   ev.lines ??= new Map();
   let line = ev.lines.get(key);
@@ -74,6 +78,25 @@ export class Watcher implements EventSink {
   private readonly apiVersion: string;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
+  /**
+   * Event lines waiting for the end of this turn of the event loop: every event of a burst of
+   * requests goes out in one chunk and one write, instead of a write (and a wakeup of the client)
+   * per event.
+   */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  private flushScheduled = false;
+  private readonly flushQueued = (): void => {
+    this.flushScheduled = false;
+    if (this.closed || this.queued.length === 0) return;
+    const chunk = this.queued.length === 1 ? this.queued[0]! : Buffer.concat(this.queued, this.queuedBytes);
+    this.queued = [];
+    this.queuedBytes = 0;
+    this.res.write(chunk);
+    // A watcher that stopped reading would hold every event in memory: drop it, as the real
+    // server drops slow watchers (the client re-watches from its last resourceVersion).
+    if (this.res.writableLength > MAX_BUFFERED_BYTES) this.end();
+  };
 
   constructor(
     private readonly res: ServerResponse,
@@ -148,10 +171,20 @@ export class Watcher implements EventSink {
         else if (!now && before) type = 'DELETED';
       } else if (!now) return;
     }
-    this.res.write(eventLine(ev, type, req.type, this.apiVersion, req.table));
-    // A watcher that stopped reading would hold every event in memory: drop it, as the real
-    // server drops slow watchers (the client re-watches from its last resourceVersion).
-    if (this.res.writableLength > MAX_BUFFERED_BYTES) this.end();
+    this.enqueue(eventLine(ev, type, req.type, this.apiVersion, req.table));
+  }
+
+  private enqueue(line: Buffer): void {
+    this.queued.push(line);
+    this.queuedBytes += line.length;
+    if (this.queuedBytes > MAX_BUFFERED_BYTES) {
+      this.flushQueued();
+      return;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushQueued);
+    }
   }
 
   private bookmark(initialEnd: boolean): void {
@@ -159,7 +192,7 @@ export class Watcher implements EventSink {
     const metadata: Record<string, unknown> = { resourceVersion: String(this.store.resourceVersion) };
     if (initialEnd) metadata.annotations = { 'k8s.io/initial-events-end': 'true' };
     const object = { kind: this.req.type.kind, apiVersion: this.apiVersion, metadata };
-    this.res.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
+    this.enqueue(Buffer.from(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`));
   }
 
   /** The real server reports a too-old resourceVersion as an ERROR event on a 200 stream. */
@@ -170,12 +203,16 @@ export class Watcher implements EventSink {
 
   end(): void {
     if (this.closed) return;
+    if (this.queued.length > 0) this.flushQueued();
+    if (this.closed) return;
     this.cleanup();
     this.res.end();
   }
 
   private cleanup(): void {
     this.closed = true;
+    this.queued = [];
+    this.queuedBytes = 0;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.collection.watchers.delete(this);
