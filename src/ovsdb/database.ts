@@ -15,17 +15,19 @@
 import { EventEmitter } from 'node:events';
 import { DatabaseCache, type TableRowTypes, type TableSelection } from './cache/database-cache.js';
 import type { ApplyResult, CacheProblem } from './cache/events.js';
-import type { TableCache } from './cache/table-cache.js';
+import { CacheLookupError, type TableCache } from './cache/table-cache.js';
 import type { IndexKey } from './cache/indexes.js';
 import {
   OvsdbClient,
   ZERO_UUID,
   isUnknownMethod,
+  type MonitorBestResult,
   type MonitorMethod,
   type MonitorNotification,
   type OvsdbClientOptions,
 } from './client.js';
 import { OvsdbError, OvsdbRpcError, OvsdbTimeoutError } from './errors.js';
+import { OvsdbTxnBuildError } from './data-errors.js';
 import { formatRemote, parseRemotes } from './remote/parse.js';
 import { parseJson, stringifyJson } from './wire/json.js';
 import type { TlsOptions } from './remote/connect.js';
@@ -40,6 +42,13 @@ import {
   type ServerDbInfo,
 } from './database/server-selection.js';
 import { watchServerDb } from './database/server-watch.js';
+import {
+  InvalidMonitorRequestError,
+  MonitorRejectedError,
+  isPermanentMonitorRefusal,
+} from './database/monitor-errors.js';
+
+export { InvalidMonitorRequestError, MonitorRejectedError } from './database/monitor-errors.js';
 
 /**
  * One condition of a monitor: a typed condition of condition.ts (`where.eq('name', 'sw0')`,
@@ -190,8 +199,18 @@ export class OvsdbDatabase<T extends TableRowTypes = TableRowTypes> extends Even
   private readonly heldLocks = new Set<string>();
   private loop: Promise<void> | undefined;
   private lastError: Error | undefined;
+  /** whether the cache was ever consistent: from then on every failure is retried */
+  private everConsistent = false;
+  /** why the handle gave up before it was ever consistent (a monitor request that cannot work) */
+  private fatalError: InvalidMonitorRequestError | undefined;
 
-  /** Creates the handle, starts connecting and resolves once the cache is consistent. */
+  /**
+   * Creates the handle, starts connecting and resolves once the cache is consistent. Servers that
+   * are unreachable, not (yet) serving the database or not the leader are retried until
+   * `openTimeoutMs` (DatabaseNotReadyError); a monitor request that cannot work against the
+   * schema fails at once with InvalidMonitorRequestError (MonitorRejectedError when the server
+   * refused it, carrying its error and details).
+   */
   static async open<T extends TableRowTypes = TableRowTypes>(
     opts: OvsdbDatabaseOptions,
   ): Promise<OvsdbDatabase<T>> {
@@ -266,6 +285,7 @@ export class OvsdbDatabase<T extends TableRowTypes = TableRowTypes> extends Even
 
   /** Resolves when connected and the cache is consistent; rejects after `timeoutMs` or on close. */
   ready(timeoutMs = this.opts.transactTimeoutMs ?? 60_000): Promise<void> {
+    if (this.fatalError) return Promise.reject(this.fatalError);
     if (this.closed) return Promise.reject(new DatabaseClosedError(`${this.database}: handle is closed`));
     if (this.consistent) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -428,6 +448,16 @@ export class OvsdbDatabase<T extends TableRowTypes = TableRowTypes> extends Even
         conn = await this.connectOnce(remote);
       } catch (err) {
         this.lastError = err as Error;
+        if (err instanceof InvalidMonitorRequestError) {
+          if (!this.everConsistent) {
+            this.giveUp(err);
+            break;
+          }
+          // it worked before: the schema changed under us (a conversion); keep trying, loudly,
+          // since a running application has no better option than waiting for a fitting server
+          this.log.error({ remote, err: err.message }, 'OVSDB server refuses the data monitor');
+          continue;
+        }
         const level = err instanceof ServerRejectedError ? 'info' : 'warn';
         this.log[level](
           { remote, err: (err as Error).message },
@@ -444,6 +474,13 @@ export class OvsdbDatabase<T extends TableRowTypes = TableRowTypes> extends Even
       // remotes (OVS: reconnect backoff_free_tries = number of remotes; daf627f45)
       this.backoff.resetWithFreeAttempts(this.rotation.size);
     }
+  }
+
+  /** Stops trying for good: the monitor request cannot work, waiting for it would only time out. */
+  private giveUp(err: InvalidMonitorRequestError): void {
+    this.fatalError = err;
+    this.log.error({ err: err.message }, 'OVSDB data monitor cannot work, giving up');
+    for (const w of [...this.waiters]) w.reject(err);
   }
 
   private onConnectionEnded(conn: Connection, reason: EndReason): void {
@@ -532,8 +569,10 @@ export class OvsdbDatabase<T extends TableRowTypes = TableRowTypes> extends Even
     // 2. the schema (first connection only; later ones reuse the cache built from it)
     if (!this.schemaInstance) {
       const text = info?.schema;
-      this.schemaInstance = parseSchema(text ? parseJson(text) : await client.getSchema(this.database));
-      this.cacheInstance = new DatabaseCache<T>(this.schemaInstance, this.opts.tables);
+      const schema = parseSchema(text ? parseJson(text) : await client.getSchema(this.database));
+      // both or neither: a selection that does not fit the schema leaves the handle without one
+      this.cacheInstance = this.checkedRequest(() => new DatabaseCache<T>(schema, this.opts.tables));
+      this.schemaInstance = schema;
     }
     const cache = this.cacheInstance!;
     // 3. the data monitor; notifications that arrive before its reply is applied are queued
@@ -541,7 +580,7 @@ export class OvsdbDatabase<T extends TableRowTypes = TableRowTypes> extends Even
     const requests: Record<string, unknown> = {};
     for (const name of cache.tableNames()) {
       const req: Record<string, unknown> = { columns: cache.table(name).columnNames() };
-      const where = this.wireWhere(name);
+      const where = this.checkedRequest(() => this.wireWhere(name));
       if (where !== undefined) req.where = where;
       sent.set(name, stringifyJson(where) ?? '');
       requests[name] = [req];
@@ -553,12 +592,18 @@ export class OvsdbDatabase<T extends TableRowTypes = TableRowTypes> extends Even
     for (const [t, text] of sent) if (this.sentConditions.get(t) !== text) conditionsChanged = true;
     if (conditionsChanged) this.lastTxnId = ZERO_UUID;
     const since = this.lastTxnId;
-    const result = await client.monitorBest(this.database, DATA_MONITOR_ID, requests, since, {
-      handler: (n) => {
-        if (live) this.onDataNotification(conn, n);
-        else queued.push(n);
-      },
-    });
+    let result: MonitorBestResult;
+    try {
+      result = await client.monitorBest(this.database, DATA_MONITOR_ID, requests, since, {
+        handler: (n) => {
+          if (live) this.onDataNotification(conn, n);
+          else queued.push(n);
+        },
+      });
+    } catch (err) {
+      if (isPermanentMonitorRefusal(err)) throw new MonitorRejectedError(this.database, remote, err);
+      throw err;
+    }
     if (conn.isOver) return undefined;
     conn.method = result.method;
     const resumed = result.method === 'monitor_cond_since' && result.found;
@@ -578,6 +623,7 @@ export class OvsdbDatabase<T extends TableRowTypes = TableRowTypes> extends Even
     // 4. consistent: let waiting readers and writers through
     this.conn = conn;
     this.consistent = true;
+    this.everConsistent = true;
     this.lastError = undefined;
     this.log.info(
       {
@@ -600,6 +646,22 @@ export class OvsdbDatabase<T extends TableRowTypes = TableRowTypes> extends Even
       this.condQueue = this.condQueue.then(() => this.setConditionsNow()).catch(() => undefined);
     }
     return conn;
+  }
+
+  /**
+   * Runs a step that builds the monitor request from the table selection and the schema: the
+   * errors it can raise (an unknown table, column or index; a condition that does not fit its
+   * column) will be the same on every server, so they become InvalidMonitorRequestError.
+   */
+  private checkedRequest<R>(build: () => R): R {
+    try {
+      return build();
+    } catch (err) {
+      if (err instanceof CacheLookupError || err instanceof OvsdbTxnBuildError) {
+        throw new InvalidMonitorRequestError(this.database, err.message, { cause: err });
+      }
+      throw err;
+    }
   }
 
   private onServerRowChange(conn: Connection, info: ServerDbInfo | undefined): void {

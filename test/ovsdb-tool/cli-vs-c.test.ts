@@ -19,6 +19,7 @@ function cliArgs(): string[] {
   const built = 'dist/cli/util/ovsdb-client.js';
   const sources = [
     'src/cli/util/ovsdb-client.ts',
+    'src/cli/util/ovsdb-client-commands.ts',
     ...readdirSync('src/ovsdb/tool').map((f) => `src/ovsdb/tool/${f}`),
   ];
   const fresh = existsSync(built) && sources.every((f) => statSync(f).mtimeMs <= statSync(built).mtimeMs);

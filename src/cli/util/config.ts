@@ -3,13 +3,8 @@
  * Open_vSwitch external_ids > defaults) and where each value came from; secrets masked.
  */
 import type { Command } from 'commander';
-import {
-  addConfigFlags,
-  configFlagsFrom,
-  describeConfig,
-  formatConfigTable,
-  resolveConfig,
-} from '../../config/index.js';
+// flags.ts only knows the keys; resolving (which may connect to OVSDB) is loaded in the action
+import { addConfigFlags } from '../../config/flags.js';
 
 interface ConfigCommandFlags extends Record<string, unknown> {
   configFile?: string;
@@ -27,6 +22,8 @@ export function register(program: Command): void {
     .option('--json', 'print JSON instead of a table');
   addConfigFlags(cmd);
   cmd.action(async (flags: ConfigCommandFlags) => {
+    const { configFlagsFrom, describeConfig, formatConfigTable, resolveConfig } =
+      await import('../../config/index.js');
     const cfg = await resolveConfig({
       flags: configFlagsFrom(flags),
       ...(flags.configFile ? { configFile: flags.configFile, configFileExplicit: true } : {}),

@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
-import { controlSocketPath, DEFAULT_RUNDIR, sendControl } from '../../daemon/index.js';
+// paths.ts is plain path arithmetic; the config loader and the socket client load in the action
+import { controlSocketPath, DEFAULT_RUNDIR } from '../../daemon/paths.js';
 
 interface CtlFlags {
   target?: string;
@@ -32,6 +32,10 @@ export function register(program: Command): void {
     .argument('<command>', 'status | resync | exit | loglevel | help')
     .argument('[args...]', 'command arguments (loglevel LEVEL)')
     .action(async (command: string, args: string[], flags: CtlFlags) => {
+      const [{ loadConfig }, { sendControl }] = await Promise.all([
+        import('../../config/load.js'),
+        import('../../daemon/control.js'),
+      ]);
       // the run directory as the daemon sees it: OVN_K8S_RUNDIR or rundir in ovn_k8s.conf
       const rundir = flags.target?.includes('/')
         ? DEFAULT_RUNDIR

@@ -3,7 +3,6 @@
  * Prints the URL on one line once it is ready.
  */
 import type { Command } from 'commander';
-import { startK8sSim } from '../../k8s/sim/index.js';
 
 export class ListenAddressError extends Error {
   constructor(value: string) {
@@ -34,13 +33,18 @@ export function register(program: Command): void {
     .command('k8s-sim')
     .description('serve a Kubernetes API simulator (kubectl and client-node accept it)')
     .option('--listen <host:port>', 'address to serve on', '127.0.0.1:6443')
-    .option('--state <file>', 'persist all objects to this JSON file and load it at start')
+    .option(
+      '--state <file>',
+      'persist all objects to this JSON file (changes go to <file>.journal until stop) and load both at start',
+    )
     .option('--seed <file...>', 'multi-document YAML applied at start', [])
     .option('--kubeconfig-out <file>', 'write a kubeconfig for the simulator here')
     .option('--endpoint-controller', 'run the EndpointSlice controller stand-in')
     .option('--kubelet', 'run the kubelet stand-in (pods Running once annotated)')
     .action(async (flags: K8sSimFlags) => {
       const { host, port } = parseListen(flags.listen);
+      // loaded on use (the simulator pulls in client-node): other subcommands do not pay for it
+      const { startK8sSim } = await import('../../k8s/sim/index.js');
       const sim = await startK8sSim({
         host,
         port,

@@ -5,14 +5,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { resolveConfig } from '../../config/index.js';
-import {
-  buildTopology,
-  dotToSvg,
-  readNbSnapshot,
-  renderDot,
-  renderMermaid,
-} from '../../ovn/topology/index.js';
 
 export class TopologyFormatError extends Error {
   constructor(format: string) {
@@ -51,6 +43,9 @@ export function register(program: Command): void {
     .action(async (flags: TopologyFlags) => {
       const format = flags.format;
       if (format !== 'dot' && format !== 'svg' && format !== 'mermaid') throw new TopologyFormatError(format);
+      // loaded on use: the NB client and the renderers are not needed to register or to print help
+      const [{ resolveConfig }, { buildTopology, dotToSvg, readNbSnapshot, renderDot, renderMermaid }] =
+        await Promise.all([import('../../config/index.js'), import('../../ovn/topology/index.js')]);
       let remotes = flags.nbAddress;
       if (!remotes) {
         const cfg = await resolveConfig({});

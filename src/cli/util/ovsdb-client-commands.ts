@@ -1,0 +1,278 @@
+/**
+ * The commands of `ovn-k8s-util ovsdb-client` (registered in ./ovsdb-client.ts, which loads this
+ * module only when one of them runs): list-dbs, get-schema, list-tables, transact, dump, monitor,
+ * printing exactly what OVS's C tool prints for the same input.
+ */
+import { OvsdbClient, type OvsdbClientOptions, type TableUpdates } from '../../ovsdb/client.js';
+import { OvsdbRpcError } from '../../ovsdb/errors.js';
+import { parseSchema, type DatabaseSchema } from '../../ovsdb/schema.js';
+import { takeDatabase, takeServer, noMoreArgs } from '../../ovsdb/tool/args.js';
+import { dumpColumns, dumpTable } from '../../ovsdb/tool/dump.js';
+import { ToolUsageError } from '../../ovsdb/tool/errors.js';
+import {
+  monitorRequest,
+  monitorUpdateTable,
+  monitoredTable,
+  type MonitoredTable,
+} from '../../ovsdb/tool/monitor.js';
+import { compareUtf8, formatOvsJson } from '../../ovsdb/tool/ovs-json.js';
+import { shashOrder } from '../../ovsdb/tool/ovs-hash.js';
+import { OUTPUT_FORMATS, TablePrinter, type OutputFormat } from '../../ovsdb/tool/table.js';
+import { parseJson } from '../../ovsdb/wire/json.js';
+
+/** The tool's options as commander parses them (see addToolOptions in ./ovsdb-client.ts). */
+export interface ToolFlags {
+  format: string;
+  pretty?: boolean;
+  headings: boolean;
+  privateKey?: string;
+  certificate?: string;
+  caCert?: string;
+  timeout: string;
+}
+
+/** Everything a command needs: parsed flags, the printer and the connection. */
+interface ToolContext {
+  flags: ToolFlags;
+  format: OutputFormat;
+  printer: TablePrinter;
+  out: (text: string) => void;
+}
+
+const out = (text: string): void => {
+  process.stdout.write(text);
+};
+
+function contextOf(flags: ToolFlags): ToolContext {
+  if (!OUTPUT_FORMATS.includes(flags.format as OutputFormat)) {
+    throw new ToolUsageError(
+      `unknown --format ${JSON.stringify(flags.format)} (supported: ${OUTPUT_FORMATS.join(', ')})`,
+    );
+  }
+  const format = flags.format as OutputFormat;
+  return {
+    flags,
+    format,
+    printer: new TablePrinter({ format, pretty: flags.pretty === true, headings: flags.headings }, out),
+    out,
+  };
+}
+
+function clientOptions(server: string, flags: ToolFlags): OvsdbClientOptions {
+  const timeoutSec = Number(flags.timeout);
+  if (!Number.isFinite(timeoutSec) || timeoutSec < 0) {
+    throw new ToolUsageError(`--timeout expects a number of seconds, got ${JSON.stringify(flags.timeout)}`);
+  }
+  const opts: OvsdbClientOptions = {
+    // like the C tool: wait as long as it takes unless --timeout says otherwise
+    requestTimeoutMs: timeoutSec * 1000,
+    dumpTimeoutMs: timeoutSec * 1000,
+    connectTimeoutMs: timeoutSec > 0 ? timeoutSec * 1000 : 10_000,
+  };
+  if (server.startsWith('ssl:')) {
+    if (!flags.privateKey || !flags.certificate || !flags.caCert) {
+      throw new ToolUsageError(`${server}: an ssl: server needs --private-key, --certificate and --ca-cert`);
+    }
+    opts.tls = { privateKey: flags.privateKey, certificate: flags.certificate, caCert: flags.caCert };
+  }
+  return opts;
+}
+
+async function withClient<T>(
+  server: string,
+  flags: ToolFlags,
+  fn: (c: OvsdbClient) => Promise<T>,
+): Promise<T> {
+  const client = await OvsdbClient.connect(server, clientOptions(server, flags));
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+async function sortedDbs(client: OvsdbClient): Promise<string[]> {
+  return (await client.listDbs()).sort(compareUtf8);
+}
+
+async function fetchSchema(
+  client: OvsdbClient,
+  db: string,
+): Promise<{ raw: unknown; schema: DatabaseSchema }> {
+  const raw = await client.getSchema(db);
+  return { raw, schema: parseSchema(raw) };
+}
+
+// ---- commands ----------------------------------------------------------------------------
+
+async function listDbs(args: string[], ctx: ToolContext): Promise<void> {
+  const { server, rest } = takeServer(args);
+  noMoreArgs(rest);
+  await withClient(server, ctx.flags, async (c) => {
+    for (const db of await sortedDbs(c)) ctx.out(`${db}\n`);
+  });
+}
+
+async function getSchema(args: string[], ctx: ToolContext): Promise<void> {
+  const { server, rest } = takeServer(args);
+  await withClient(server, ctx.flags, async (c) => {
+    const dbs = await sortedDbs(c);
+    const { db, rest: left } = takeDatabase(rest, dbs, 0);
+    noMoreArgs(left, dbs);
+    const { raw } = await fetchSchema(c, db);
+    ctx.out(`${formatOvsJson(raw, { pretty: ctx.flags.pretty === true })}\n`);
+  });
+}
+
+async function listTables(args: string[], ctx: ToolContext): Promise<void> {
+  const { server, rest } = takeServer(args);
+  await withClient(server, ctx.flags, async (c) => {
+    const dbs = await sortedDbs(c);
+    const { db, rest: left } = takeDatabase(rest, dbs, 0);
+    noMoreArgs(left, dbs);
+    const { raw } = await fetchSchema(c, db);
+    const tablesJson = (raw as { tables?: Record<string, unknown> }).tables ?? {};
+    // the C tool parses the reply into one hash map and copies it into another: same order twice
+    const order = shashOrder(shashOrder(Object.keys(tablesJson)));
+    ctx.printer.print({ headings: ['Table'], rows: order.map((t) => [{ text: t }]) });
+  });
+}
+
+async function transact(args: string[], ctx: ToolContext): Promise<void> {
+  const { server, rest } = takeServer(args);
+  if (rest.length !== 1) throw new ToolUsageError('transact needs exactly one TRANSACTION argument (JSON)');
+  let txn: unknown;
+  try {
+    txn = parseJson(rest[0]!, true);
+  } catch (err) {
+    throw new ToolUsageError(`TRANSACTION is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(txn) || typeof txn[0] !== 'string') {
+    throw new ToolUsageError('not a valid OVSDB query: TRANSACTION must be ["DATABASE", operation...]');
+  }
+  const [db, ...ops] = txn as [string, ...unknown[]];
+  await withClient(server, ctx.flags, async (c) => {
+    let result: unknown[];
+    try {
+      result = await c.transact(db, ops);
+    } catch (err) {
+      if (err instanceof OvsdbRpcError) {
+        throw new ToolUsageError(`transaction returned error: ${formatOvsJson(err.raw)}`);
+      }
+      throw err;
+    }
+    ctx.out(`${formatOvsJson(result, { pretty: ctx.flags.pretty === true })}\n`);
+  });
+}
+
+async function dump(args: string[], ctx: ToolContext): Promise<void> {
+  const { server, rest } = takeServer(args);
+  await withClient(server, ctx.flags, async (c) => {
+    const dbs = await sortedDbs(c);
+    const { db, rest: left } = takeDatabase(rest, dbs, 0);
+    const { schema } = await fetchSchema(c, db);
+    const [tableName, ...columnArgs] = left;
+    let targets: { name: string; columns: string[] }[];
+    if (tableName === undefined) {
+      targets = [...schema.tables.keys()].sort(compareUtf8).map((name) => ({
+        name,
+        columns: dumpColumns(schema.tables.get(name)!),
+      }));
+    } else {
+      const table = schema.tables.get(tableName);
+      if (!table) throw new ToolUsageError(`no table ${JSON.stringify(tableName)} in database ${db}`);
+      targets = [{ name: tableName, columns: dumpColumns(table, columnArgs) }];
+    }
+    const ops = targets.map((t) => ({ op: 'select', table: t.name, where: [], columns: t.columns }));
+    const result = await c.transact(db, ops);
+    targets.forEach((t, i) => {
+      const r = result[i] as { rows?: Record<string, unknown>[]; error?: string; details?: string } | null;
+      if (!r || !Array.isArray(r.rows)) {
+        throw new ToolUsageError(`dump of ${t.name} failed: ${formatOvsJson(r)}`);
+      }
+      ctx.printer.print(dumpTable(schema.tables.get(t.name)!, t.columns, r.rows));
+    });
+  });
+}
+
+/** Streams a monitor until SIGINT/SIGTERM (exit 0) or until the server closes (error). */
+async function monitor(args: string[], ctx: ToolContext): Promise<void> {
+  const { server, rest } = takeServer(args);
+  const client = await OvsdbClient.connect(server, clientOptions(server, ctx.flags));
+  let stopped = false;
+  const stop = (): void => {
+    stopped = true;
+    client.close();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const dbs = await sortedDbs(client);
+    const { db, rest: left } = takeDatabase(rest, dbs, 1);
+    const { schema } = await fetchSchema(client, db);
+    const [tableName, ...columnArgs] = left;
+    if (tableName === undefined) throw new ToolUsageError('monitor needs a TABLE (or ALL)');
+    let mts: MonitoredTable[];
+    if (tableName === 'ALL' && columnArgs.length === 0) {
+      mts = [...schema.tables.keys()]
+        .sort(compareUtf8)
+        .map((t) => monitoredTable(schema.tables.get(t)!, db, []));
+    } else {
+      const table = schema.tables.get(tableName);
+      if (!table)
+        throw new ToolUsageError(`${server}: ${db} does not have a table named ${JSON.stringify(tableName)}`);
+      mts = [monitoredTable(table, db, columnArgs)];
+    }
+    const withCaptions = mts.length > 1;
+    const print = (updates: TableUpdates, initial: boolean): void => {
+      for (const mt of mts) {
+        const rows = updates[mt.table.name];
+        if (!rows) continue;
+        const t = monitorUpdateTable(mt, rows, initial, withCaptions ? mt.table.name : undefined);
+        if (t) ctx.printer.print(t);
+      }
+    };
+    // updates may be delivered before the initial reply's promise settles: hold them until then
+    let pending: TableUpdates[] | undefined = [];
+    const requests: Record<string, unknown> = {};
+    for (const mt of mts) requests[mt.table.name] = monitorRequest(mt);
+    const initial = await client.monitor(db, null, requests, {
+      handler: (n) => {
+        if (n.method !== 'update') return;
+        if (pending) pending.push(n.updates);
+        else print(n.updates, false);
+      },
+    });
+    print(initial, true);
+    for (const u of pending) print(u, false);
+    pending = undefined;
+    const reason = await client.closed();
+    if (!stopped) {
+      throw new ToolUsageError(`${server}: connection closed${reason ? `: ${reason.message}` : ''}`);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    client.close();
+  }
+}
+
+// ---- dispatch ----------------------------------------------------------------------------
+
+type Handler = (args: string[], ctx: ToolContext) => Promise<void>;
+
+const HANDLERS: Record<string, Handler> = {
+  'list-dbs': listDbs,
+  'get-schema': getSchema,
+  'list-tables': listTables,
+  transact,
+  dump,
+  monitor,
+};
+
+/** Runs command `name` (one of the names ./ovsdb-client.ts registers) with its arguments. */
+export async function runToolCommand(name: string, args: string[], flags: ToolFlags): Promise<void> {
+  const run = HANDLERS[name];
+  if (!run) throw new ToolUsageError(`unknown command ${JSON.stringify(name)}`);
+  await run(args, contextOf(flags));
+}
