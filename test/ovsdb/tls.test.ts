@@ -1,13 +1,11 @@
 /** ssl: remotes against a real ovsdb-server serving pssl:, with certificates made here by openssl. */
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { OvsdbConnectError, OvsdbError } from '../../src/ovsdb/errors.js';
 import { connectRemote, type TlsOptions } from '../../src/ovsdb/remote/connect.js';
 import { startOvsdbServer, type OvsdbServer } from '../../src/runtime/ovsdb-server.js';
-import { run } from '../../src/runtime/process.js';
+import { issue, makeCa } from '../helpers/certs.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -15,77 +13,6 @@ let srv: OvsdbServer;
 let good: TlsOptions;
 let otherCa: TlsOptions;
 let untrustedClient: TlsOptions;
-
-async function openssl(dir: string, ...args: string[]): Promise<void> {
-  await run('openssl', args, { env: { ...process.env, RANDFILE: join(dir, '.rnd') } });
-}
-
-/** A CA, and a key + certificate it signed (no IP in the certificate, like ovs-pki makes them). */
-async function makeCa(dir: string, name: string): Promise<{ key: string; cert: string }> {
-  const key = join(dir, `${name}-ca.key`);
-  const cert = join(dir, `${name}-ca.pem`);
-  await openssl(
-    dir,
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name} CA`,
-  );
-  return { key, cert };
-}
-
-async function issue(
-  dir: string,
-  ca: { key: string; cert: string },
-  name: string,
-): Promise<{ key: string; cert: string }> {
-  const key = join(dir, `${name}.key`);
-  const csr = join(dir, `${name}.csr`);
-  const cert = join(dir, `${name}.pem`);
-  const ext = join(dir, `${name}.ext`);
-  writeFileSync(ext, `subjectAltName=DNS:${name}.example\n`);
-  await openssl(
-    dir,
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    csr,
-    '-subj',
-    `/CN=${name}`,
-  );
-  await openssl(
-    dir,
-    'x509',
-    '-req',
-    '-in',
-    csr,
-    '-CA',
-    ca.cert,
-    '-CAkey',
-    ca.key,
-    '-CAcreateserial',
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-extfile',
-    ext,
-  );
-  return { key, cert };
-}
 
 beforeAll(async () => {
   tmp = tempDir('h1s-');
