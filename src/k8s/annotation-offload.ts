@@ -23,7 +23,7 @@ import {
   type AnnotationChanges,
 } from './annotations.js';
 import { AnnotationConflictError, K8sRequestError } from './errors.js';
-import { resourceClient, type ResourceClient, type ResourceType } from './resources.js';
+import { resourceClients, type ResourceType } from './resources.js';
 
 /** What the main thread keeps of an annotate result (the object stays in the worker). */
 export interface OffloadedAnnotateResult {
@@ -187,13 +187,7 @@ export class AnnotationWorker implements Annotator {
 
 /** The same writes on the calling thread (small clusters, tools, or when workers are unwanted). */
 export function directAnnotator(kc: KubeConfig): Annotator {
-  const clients = new Map<string, ResourceClient<KubernetesObject>>();
-  const clientFor = (type: ResourceType): ResourceClient<KubernetesObject> => {
-    const key = `${type.group}/${type.version}/${type.plural}`;
-    let c = clients.get(key);
-    if (!c) clients.set(key, (c = resourceClient(kc, type)));
-    return c;
-  };
+  const clientFor = resourceClients(kc);
   return {
     async annotate(type, obj, changes) {
       const res = await annotateObject(clientFor(type as ResourceType), obj, changes);

@@ -4,23 +4,16 @@
  * kubeconfig), and answers each with its outcome.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { setAnnotations } from './annotations.js';
 import { httpStatusOf, statusReasonOf } from './errors.js';
-import { resourceClient, type ResourceClient, type ResourceType } from './resources.js';
+import { resourceClients } from './resources.js';
 import type { AnnotateRequest, AnnotateResponse, AnnotationWorkerData } from './annotation-offload.js';
 
 const data = workerData as AnnotationWorkerData;
 const kc = new KubeConfig();
 kc.loadFromString(data.kubeconfig);
-const clients = new Map<string, ResourceClient<KubernetesObject>>();
-
-function clientFor(type: ResourceType): ResourceClient<KubernetesObject> {
-  const key = `${type.group}/${type.version}/${type.plural}`;
-  let c = clients.get(key);
-  if (!c) clients.set(key, (c = resourceClient(kc, type)));
-  return c;
-}
+const clientFor = resourceClients(kc);
 
 async function handle(req: AnnotateRequest): Promise<AnnotateResponse> {
   try {

@@ -362,3 +362,14 @@ export function resourceClient<T extends KubernetesObject>(
     },
   };
 }
+
+/** One client per resource type over `kc`, made on first use (for code that writes to several types). */
+export function resourceClients(kc: KubeConfig): (type: ResourceType) => ResourceClient<KubernetesObject> {
+  const clients = new Map<string, ResourceClient<KubernetesObject>>();
+  return (type) => {
+    const key = `${type.group}/${type.version}/${type.plural}`;
+    let c = clients.get(key);
+    if (!c) clients.set(key, (c = resourceClient(kc, type)));
+    return c;
+  };
+}
