@@ -1,15 +1,16 @@
 /**
  * ovn-trace proofs of a converged cluster (used by `ovn-k8s-util demo` and the e2e tests):
- * pod to pod on one node, pod to pod across nodes, pod to a ClusterIP VIP reaching a backend, and
- * external traffic to a NodePort on a gateway. Each check traces a packet through the logical
- * flows northd compiled from NB and looks for the expected `output` to the destination port.
+ * pod to pod on one node, pod to pod across nodes, pod to a ClusterIP VIP reaching a backend,
+ * external traffic to a NodePort on a gateway, and a pod of a node without a gateway reaching the
+ * outside through the gateway. Each check traces a packet through the logical flows northd
+ * compiled from NB and looks for the expected `output` to the destination port.
  */
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { hostIp, macFromIp, ipOf } from '../ovn/intent/addr.js';
-import { gatewayRouter, gwRouterToExtPort, gwRouterToJoinPort, podPort } from '../ovn/names.js';
+import { gatewayRouter, gwRouterToExtPort, gwRouterToJoinPort, localnetPort, podPort } from '../ovn/names.js';
 import { DEFAULT_JOIN_SUBNET_V4 } from '../ovn/names.js';
 import { run } from '../runtime/process.js';
-import { podNetworkFromAnnotation } from '../watcher/convert.js';
+import { nodeGateway, podNetworkFromAnnotation } from '../watcher/convert.js';
 
 export interface TraceCheck {
   name: string;
@@ -41,6 +42,8 @@ interface PodEndpoint {
 /** The MAC the watcher gives a router port: derived from its IP (as for every ovn-k router port). */
 const OUTSIDE_CLIENT = { mac: '02:00:00:00:00:64', ip: '172.18.0.100' };
 const NEXT_HOP_MAC = '02:00:00:00:00:01';
+/** an address outside every cluster, join and node subnet: only a default route can reach it */
+const OUTSIDE_SERVER = '1.1.1.1';
 
 function endpointOf(pod: V1Pod): PodEndpoint | undefined {
   const net = podNetworkFromAnnotation(pod);
@@ -155,7 +158,49 @@ export async function runTraceChecks(t: TraceTarget): Promise<TraceCheck[]> {
       detail: `${OUTSIDE_CLIENT.ip} -> ${gwIp}:${nodePort} on ${gatewayRouter(t.gateway.node)} -> ${target.ep!.port} (${target.b})`,
     };
   });
+  await check('a pod of a node without a gateway reaches the outside through the gateway', async () => {
+    const nodes = (await api.listNode()).items;
+    const gatewayNodes = new Set(nodes.filter((n) => nodeGateway(n)).map((n) => n.metadata!.name!));
+    // a gateway node's own pods leave by its src-ip route; only the others need the default route
+    const client = eps.find((e) => !gatewayNodes.has(e.node));
+    if (!client) return { passed: false, detail: 'no annotated pod on a node without a gateway' };
+    const gr = gatewayRouter(t.gateway.node);
+    const snatIp = ipOf(t.gateway.ip);
+    // the localnet port on ext_<node> is named after the node's interface-id (ovn-k's default otherwise)
+    const exitPort = t.gateway.interfaceId || localnetPort(t.gateway.node);
+    const flow = `inport=="${client.port}" && eth.src==${client.mac} && eth.dst==${client.routerMac} && ip4.src==${client.ip} && ip4.dst==${OUTSIDE_SERVER} && ip.ttl==64 && tcp && tcp.src==33333 && tcp.dst==443`;
+    const detail = `${client.port} (${client.ip}, ${client.node}) -> ${OUTSIDE_SERVER}:443 via ${gr}, SNAT to ${snatIp}, out of ${exitPort}`;
+    // the default route has one ECMP member per gateway: follow each until one is this gateway's
+    let last = '';
+    for (let id = 1; id <= Math.max(1, gatewayNodes.size); id++) {
+      const out = await trace(`--select-id=${id}`, '--detailed', client.node, flow);
+      const missing = egressMisses(out, t.gateway.node, snatIp, exitPort);
+      if (missing.length === 0) return { passed: true, detail };
+      last = `${detail}; missing ${missing.join(', ')} (trace ends in ${lastDatapath(out)})`;
+    }
+    return { passed: false, detail: last };
+  });
   return checks;
+}
+
+/**
+ * What a detailed trace of an egress packet lacks: entering the gateway router from the join
+ * switch, the SNAT to the gateway's physical IP, and the output to the gateway's localnet port.
+ */
+export function egressMisses(out: string, gatewayNode: string, snatIp: string, localnet: string): string[] {
+  const gr = gatewayRouter(gatewayNode);
+  const wanted: [string, string][] = [
+    [`ingress(dp="${gr}", inport="${gwRouterToJoinPort(gatewayNode)}")`, `entry into ${gr}`],
+    [`ct_snat(ip4.src=${snatIp})`, `SNAT to ${snatIp}`],
+    [`/* output to "${localnet}", type "localnet" */`, `output to ${localnet}`],
+  ];
+  return wanted.filter(([text]) => !out.includes(text)).map(([, what]) => what);
+}
+
+/** The datapath of the last pipeline stage a detailed trace entered (where a dropped packet died). */
+function lastDatapath(out: string): string {
+  const dps = [...out.matchAll(/(?:ingress|egress)\(dp="([^"]+)"/g)];
+  return dps.at(-1)?.[1] ?? 'no datapath';
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * `ovn-k8s-util demo` in-process: the sandbox (the simulator runs from dist/, so `npm run build`
- * first), the sample cluster, master-init, the watcher, the topology and four ovn-trace checks;
+ * first), the sample cluster, master-init, the watcher, the topology and five ovn-trace checks;
  * everything stopped by pid at the end.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,7 +23,12 @@ describe('demo', () => {
       expect(out).toContain('router ovn_cluster_router');
       expect(out).toContain('router GR_master (chassis chassis-master)');
       expect(out).toMatch(/load balancer Service_web\/web_TCP_node_router/);
-      expect(lines.filter((l) => l.startsWith('PASSED'))).toHaveLength(4);
+      expect(lines.filter((l) => l.startsWith('PASSED'))).toHaveLength(5);
+      // egress of a node without a gateway: the cluster router's default route to GR_master, SNAT, localnet
+      expect(out).toMatch(
+        /^PASSED {2}a pod of a node without a gateway reaches the outside through the gateway: \S+ \(10\.128\.\d+\.\d+, worker[12]\) -> 1\.1\.1\.1:443 via GR_master, SNAT to 172\.18\.0\.10, out of breth0_master$/m,
+      );
+      expect(out).toContain('== all 5 checks passed');
       expect(out).not.toContain('FAILED');
       const info = JSON.parse(readFileSync(`${tmp.dir}/s/sandbox.json`, 'utf8')) as {
         pids: Record<string, number>;

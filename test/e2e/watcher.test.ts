@@ -169,7 +169,7 @@ describe('the watcher', () => {
       nodePortService: { namespace: 'web', name: 'web' },
       gateway: SAMPLE_GATEWAY,
     });
-    expect(checks.map((c) => c.name)).toHaveLength(4);
+    expect(checks.map((c) => c.name)).toHaveLength(5);
     for (const c of checks) expect(c, `${c.name}: ${c.detail}`).toMatchObject({ passed: true });
   }, 60_000);
 
