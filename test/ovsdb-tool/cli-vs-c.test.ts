@@ -177,6 +177,21 @@ describe.concurrent('same output as ovsdb-client', () => {
     '--format=json',
     '--pretty',
   ]);
+  same('get-schema-version', () => ['get-schema-version', S, 'OVN_Northbound']);
+  same('get-schema-cksum without a database argument', () => ['get-schema-cksum', S]);
+  same('list-columns of one table (types in OVS normal form)', () => [
+    'list-columns',
+    S,
+    'OVN_Northbound',
+    'ACL',
+  ]);
+  same('list-columns of every table, hash-map order', () => ['list-columns', S, 'OVN_Northbound']);
+  same('list-columns as JSON', () => ['list-columns', S, 'OVN_Northbound', 'Logical_Router', '-f', 'json']);
+  same('query with a failing operation keeps the slot of the abort that never ran', () => [
+    'query',
+    S,
+    JSON.stringify(['OVN_Northbound', { op: 'select', table: 'Nope', where: [] }]),
+  ]);
   same('transact select', () => [
     'transact',
     S,
@@ -197,6 +212,20 @@ describe.concurrent('same output as ovsdb-client', () => {
 });
 
 describe('transact that writes', () => {
+  it('query answers a write as the C tool does (uuids normalised) and commits nothing', async () => {
+    const q = JSON.stringify([
+      'OVN_Northbound',
+      { op: 'insert', table: 'Address_Set', row: { name: 'never' } },
+      { op: 'select', table: 'Address_Set', where: [['name', '==', 'never']], columns: ['name'] },
+    ]);
+    const [a, b] = await Promise.all([theirs('query', S, q), ours('query', S, q)]);
+    expect(b.code).toBe(0);
+    expect(normaliseUuids(b.stdout)).toBe(normaliseUuids(a.stdout));
+    expect(b.stdout).toContain('"never"');
+    const dumped = await theirs('dump', S, 'OVN_Northbound', 'Address_Set');
+    expect(dumped.stdout).not.toContain('never');
+  });
+
   it('transact insert prints the same result shape (uuids normalised)', async () => {
     const txn = (n: string) =>
       JSON.stringify([

@@ -1,6 +1,7 @@
 /**
  * The commands of `ovn-k8s-util ovsdb-client` (registered in ./ovsdb-client.ts, which loads this
- * module only when one of them runs): list-dbs, get-schema, list-tables, transact, dump, monitor,
+ * module only when one of them runs): list-dbs, get-schema[-version|-cksum], list-tables,
+ * list-columns, transact, query, dump, monitor,
  * printing exactly what OVS's C tool prints for the same input.
  */
 import { OvsdbClient, type OvsdbClientOptions, type TableUpdates } from '../../ovsdb/client.js';
@@ -8,6 +9,7 @@ import { OvsdbRpcError } from '../../ovsdb/errors.js';
 import { parseSchema, type DatabaseSchema } from '../../ovsdb/schema.js';
 import { takeDatabase, takeServer, noMoreArgs } from '../../ovsdb/tool/args.js';
 import { dumpColumns, dumpTable } from '../../ovsdb/tool/dump.js';
+import { listColumnsTable } from '../../ovsdb/tool/list-columns.js';
 import { ToolUsageError } from '../../ovsdb/tool/errors.js';
 import {
   monitorRequest,
@@ -138,7 +140,43 @@ async function listTables(args: string[], ctx: ToolContext): Promise<void> {
   });
 }
 
+/** get-schema-version / get-schema-cksum: one member of the schema, or an empty line without it. */
+function schemaMember(member: 'version' | 'cksum'): Handler {
+  return async (args, ctx) => {
+    const { server, rest } = takeServer(args);
+    await withClient(server, ctx.flags, async (c) => {
+      const dbs = await sortedDbs(c);
+      const { db, rest: left } = takeDatabase(rest, dbs, 0);
+      noMoreArgs(left, dbs);
+      const { raw } = await fetchSchema(c, db);
+      const v = (raw as Record<string, unknown>)[member];
+      ctx.out(`${typeof v === 'string' ? v : ''}\n`);
+    });
+  };
+}
+
+async function listColumns(args: string[], ctx: ToolContext): Promise<void> {
+  const { server, rest } = takeServer(args);
+  await withClient(server, ctx.flags, async (c) => {
+    const dbs = await sortedDbs(c);
+    const { db, rest: left } = takeDatabase(rest, dbs, 0);
+    const [table, ...extra] = left;
+    noMoreArgs(extra, dbs);
+    const { raw, schema } = await fetchSchema(c, db);
+    ctx.printer.print(listColumnsTable(schema, raw, table));
+  });
+}
+
+/** query: transact with an "abort" appended (so nothing commits), its result left out. */
+async function query(args: string[], ctx: ToolContext): Promise<void> {
+  return transactCommand(args, ctx, true);
+}
+
 async function transact(args: string[], ctx: ToolContext): Promise<void> {
+  return transactCommand(args, ctx, false);
+}
+
+async function transactCommand(args: string[], ctx: ToolContext, readOnly: boolean): Promise<void> {
   const { server, rest } = takeServer(args);
   if (rest.length !== 1) throw new ToolUsageError('transact needs exactly one TRANSACTION argument (JSON)');
   let txn: unknown;
@@ -154,7 +192,12 @@ async function transact(args: string[], ctx: ToolContext): Promise<void> {
   await withClient(server, ctx.flags, async (c) => {
     let result: unknown[];
     try {
-      result = await c.transact(db, ops);
+      result = await c.transact(db, readOnly ? [...ops, { op: 'abort' }] : ops);
+      // the abort's own result (an "aborted" error) is left out, as the C tool does; when an
+      // earlier operation failed, the abort never ran and its null slot stays
+      const last = result[result.length - 1] as { error?: unknown } | null | undefined;
+      if (readOnly && result.length === ops.length + 1 && last?.error === 'aborted')
+        result = result.slice(0, -1);
     } catch (err) {
       if (err instanceof OvsdbRpcError) {
         throw new ToolUsageError(`transaction returned error: ${formatOvsJson(err.raw)}`);
@@ -264,8 +307,12 @@ type Handler = (args: string[], ctx: ToolContext) => Promise<void>;
 const HANDLERS: Record<string, Handler> = {
   'list-dbs': listDbs,
   'get-schema': getSchema,
+  'get-schema-version': schemaMember('version'),
+  'get-schema-cksum': schemaMember('cksum'),
   'list-tables': listTables,
+  'list-columns': listColumns,
   transact,
+  query,
   dump,
   monitor,
 };

@@ -1,6 +1,7 @@
 /**
  * `ovn-k8s-util ovsdb-client`: the commands of OVS's `ovsdb-client` that operators script
- * against (list-dbs, get-schema, list-tables, transact, dump, monitor), printing exactly what
+ * against (list-dbs, get-schema[-version|-cksum], list-tables, list-columns, transact, query,
+ * dump, monitor), printing exactly what
  * the C tool prints for the same input. Argument order follows the C tool:
  * `COMMAND [SERVER] [DATABASE] ARGS...`, options anywhere after the command.
  *
@@ -20,14 +21,35 @@ const COMMANDS: { name: string; usage: string; description: string }[] = [
     description: 'print the schema of DATABASE as JSON',
   },
   {
+    name: 'get-schema-version',
+    usage: '[SERVER] [DATABASE]',
+    description: 'print only the version of the schema of DATABASE',
+  },
+  {
+    name: 'get-schema-cksum',
+    usage: '[SERVER] [DATABASE]',
+    description: 'print only the checksum of the schema of DATABASE',
+  },
+  {
     name: 'list-tables',
     usage: '[SERVER] [DATABASE]',
     description: 'list the tables of DATABASE',
   },
   {
+    name: 'list-columns',
+    usage: '[SERVER] [DATABASE] [TABLE]',
+    description: 'list the columns of TABLE (or of every table) with their types',
+  },
+  {
     name: 'transact',
     usage: '[SERVER] TRANSACTION',
     description: 'run TRANSACTION (["DATABASE", operation...]) and print the result as JSON',
+  },
+  {
+    name: 'query',
+    usage: '[SERVER] TRANSACTION',
+    description:
+      'run TRANSACTION as read-only (aborted at the end, nothing is committed) and print the result',
   },
   {
     name: 'dump',
