@@ -177,6 +177,9 @@ describe.concurrent('same output as ovsdb-client', () => {
     '--format=json',
     '--pretty',
   ]);
+  same('dump as CSV (quoting of commas and quotes)', () => ['dump', S, 'OVN_Northbound', '-f', 'csv']);
+  same('dump as HTML (uuid anchors and links, escaping)', () => ['dump', S, 'OVN_Northbound', '-f', 'html']);
+  same('list-tables as HTML without headings', () => ['list-tables', S, '-f', 'html', '--no-headings']);
   same('get-schema-version', () => ['get-schema-version', S, 'OVN_Northbound']);
   same('get-schema-cksum without a database argument', () => ['get-schema-cksum', S]);
   same('list-columns of one table (types in OVS normal form)', () => [

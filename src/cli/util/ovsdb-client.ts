@@ -66,7 +66,7 @@ const COMMANDS: { name: string; usage: string; description: string }[] = [
 /** The options of the C tool that we support; accepted before or after the command name. */
 function addToolOptions(cmd: Command): Command {
   return cmd
-    .option('-f, --format <format>', 'output format: table or json', 'table')
+    .option('-f, --format <format>', 'output format: table, json, csv or html', 'table')
     .option('--pretty', 'pretty-print JSON output')
     .option('--no-headings', 'omit the heading lines of tables')
     .option('-p, --private-key <file>', 'private key for ssl: servers')

@@ -18,8 +18,8 @@ export interface OutputTable {
   rows: Cell[][];
 }
 
-export type OutputFormat = 'table' | 'json';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json'];
+export type OutputFormat = 'table' | 'json' | 'csv' | 'html';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'csv', 'html'];
 
 export interface TableStyle {
   format: OutputFormat;
@@ -41,10 +41,20 @@ export class TablePrinter {
   ) {}
 
   print(table: OutputTable): void {
-    if (this.style.format === 'json') {
-      this.write(`${renderJsonTable(table, this.style.pretty === true)}\n`);
-    } else {
-      this.write(`${this.printed > 0 ? '\n' : ''}${renderTextTable(table, this.style.headings !== false)}`);
+    const headings = this.style.headings !== false;
+    const gap = this.printed > 0 ? '\n' : '';
+    switch (this.style.format) {
+      case 'json':
+        this.write(`${renderJsonTable(table, this.style.pretty === true)}\n`);
+        break;
+      case 'csv':
+        this.write(`${gap}${renderCsvTable(table, headings)}`);
+        break;
+      case 'html':
+        this.write(renderHtmlTable(table, headings));
+        break;
+      default:
+        this.write(`${gap}${renderTextTable(table, headings)}`);
     }
     this.printed++;
   }
@@ -81,4 +91,61 @@ export function renderTextTable(table: OutputTable, headings = true): string {
   }
   for (const row of texts) lines.push(finish(table.headings.map((_, x) => pad(row[x] ?? '', widths[x]!))));
   return lines.map((l) => `${l}\n`).join('');
+}
+
+/** A CSV field as OVS writes it: quoted (quotes doubled) only when it holds a newline, quote or comma. */
+const csvField = (s: string): string => (/[\n",]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+/** `--format=csv`: the caption line, the headings line, then one line per row. */
+export function renderCsvTable(table: OutputTable, headings = true): string {
+  const lines: string[] = [];
+  if (table.caption !== undefined) lines.push(table.caption);
+  if (headings) lines.push(table.headings.map(csvField).join(','));
+  for (const row of table.rows)
+    lines.push(table.headings.map((_, x) => csvField(cellText(row[x] ?? null))).join(','));
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+const htmlEscape = (s: string): string =>
+  s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
+
+const UUID_IN_TEXT = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
+
+/** A cell's text with every uuid in it turned into a link to the row it names (`#uuid`, 8 digits shown). */
+const htmlCell = (text: string): string => {
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(UUID_IN_TEXT)) {
+    out += `${htmlEscape(text.slice(last, m.index))}<a href="#${m[0]}">${m[0].slice(0, 8)}</a>`;
+    last = m.index + m[0].length;
+  }
+  return out + htmlEscape(text.slice(last));
+};
+
+/**
+ * `--format=html`: one `<table border=1>` per table, laid out as OVS lays it out; a `_uuid` cell
+ * is the anchor the links of other cells point to.
+ */
+export function renderHtmlTable(table: OutputTable, headings = true): string {
+  const out: string[] = ['<table border=1>\n'];
+  if (table.caption !== undefined) out.push(`    <caption>${htmlEscape(table.caption)}</caption>\n`);
+  if (headings) {
+    out.push('  <tr>\n');
+    for (const h of table.headings) out.push(`    <th>${htmlCell(h)}</th>\n`);
+    out.push('  </tr>\n');
+  }
+  for (const r of table.rows) {
+    out.push('  <tr>\n');
+    table.headings.forEach((h, x) => {
+      const text = cellText(r[x] ?? null);
+      out.push(
+        h === '_uuid'
+          ? `    <td><a name="${htmlEscape(text)}">${htmlEscape(text.slice(0, 8))}</a></td>\n`
+          : `    <td>${htmlCell(text)}</td>\n`,
+      );
+    });
+    out.push('  </tr>\n');
+  }
+  out.push('</table>\n');
+  return out.join('');
 }
