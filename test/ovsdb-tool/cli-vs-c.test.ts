@@ -331,6 +331,17 @@ describe('monitor streams the same updates as ovsdb-client', () => {
     expect(o).toBe(c);
   }, 40_000);
 
+  it('CSV format: initial rows, then the inserted ones', async () => {
+    // initial: heading + 2 rows; then a blank line, heading + 3 inserted rows
+    const [c, o] = await monitorBoth(
+      [S, 'OVN_Northbound', 'Logical_Switch', 'name,other_config', '--format=csv'],
+      changes.slice(0, 1),
+      8,
+    );
+    expect(o).toContain('insert');
+    expect(o).toBe(c);
+  }, 40_000);
+
   it('ALL tables (captions, tables in name order)', async () => {
     const [c, o] = await monitorBoth([S, 'OVN_Northbound', 'ALL', '--format=json'], [], 1);
     expect(o).toContain('"caption":"Logical_Switch"');
