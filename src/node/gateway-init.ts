@@ -7,9 +7,11 @@
  *   so ovn-controller patches the localnet port of ext_<node> into that bridge.
  * - The Node is annotated (JSON merge patch) with `k8s.ovn.org/l3-gateway-config` (the watcher
  *   builds GR_<node> and ext_<node> from it) and `k8s.ovn.org/node-chassis-id` = system-id.
+ *   --rampout-ip-subnets are recorded in it as `rampout-ip-subnets` (the watcher pins traffic
+ *   from those sources to this gateway); without the flag the key is absent.
  */
 import { setAnnotations } from '../k8s/annotations.js';
-import { parseCidr, parseClusterSubnets, parseIp, parseIpWithPrefix } from '../ipam/cidr.js';
+import { normalizeCidr, parseCidr, parseClusterSubnets, parseIp, parseIpWithPrefix } from '../ipam/cidr.js';
 import { normalizeMac } from '../ipam/mac.js';
 import { NodeConfigError } from './errors.js';
 import { IpTool } from './ip.js';
@@ -47,6 +49,11 @@ export interface L3GatewayConfig {
   'vlan-id': string;
   /** only for a physical network other than `physnet`: the watcher names the localnet port's network by it */
   'physical-network'?: string;
+  /**
+   * only with --rampout-ip-subnets: source subnets pinned to this gateway (canonical CIDRs); the
+   * watcher adds a src-ip route per subnet on the cluster router via this node's GR
+   */
+  'rampout-ip-subnets'?: string[];
 }
 
 export interface GatewayInitResult {
@@ -55,6 +62,11 @@ export interface GatewayInitResult {
   systemId: string;
   annotation: 'patched' | 'unchanged';
   ovsWrites: number;
+}
+
+/** The ramp-out subnets as the annotation records them: canonical, each once, in the order given. */
+function rampoutSubnets(opts: GatewayInitOptions): string[] {
+  return [...new Set((opts.rampoutSubnets ?? []).map((s) => normalizeCidr(s.trim())))];
 }
 
 function validate(opts: GatewayInitOptions): void {
@@ -80,9 +92,11 @@ function validate(opts: GatewayInitOptions): void {
   }
   for (const s of opts.rampoutSubnets ?? []) {
     try {
-      parseCidr(s);
+      parseCidr(s.trim());
     } catch (err) {
-      throw new NodeConfigError(`--rampout-ip-subnets: ${(err as Error).message}`);
+      throw new NodeConfigError(
+        `--rampout-ip-subnets expects comma-separated CIDRs (e.g. 192.168.1.0/24): ${(err as Error).message}`,
+      );
     }
   }
 }
@@ -98,6 +112,7 @@ export function mergeBridgeMappings(current: string | undefined, net: string, br
 
 export async function gatewayInit(opts: GatewayInitOptions): Promise<GatewayInitResult> {
   validate(opts);
+  const rampout = rampoutSubnets(opts);
   const log = opts.log ?? (() => undefined);
   const physnet = opts.physnet ?? DEFAULT_PHYSNET;
   const db = await OvsConfigDb.connect(opts.ovsAddress);
@@ -149,6 +164,8 @@ export async function gatewayInit(opts: GatewayInitOptions): Promise<GatewayInit
       // ovn-kubernetes has no such key (its network is always "physnet"); our watcher reads it so
       // that the localnet port's network_name matches the ovn-bridge-mappings entry set above
       ...(physnet !== DEFAULT_PHYSNET ? { 'physical-network': physnet } : {}),
+      // absent when not given, so the annotation of a gateway without ramp-out stays as it was
+      ...(rampout.length > 0 ? { 'rampout-ip-subnets': rampout } : {}),
     };
     // loaded on demand so that the other subcommands of the same binary start fast
     const { connectK8s } = await import('./k8s-access.js');

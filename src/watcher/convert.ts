@@ -4,6 +4,7 @@
  */
 import type { V1EndpointSlice, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { getAnnotation, parseJsonAnnotation } from '../k8s/annotations.js';
+import { canonicalCidr } from '../ovn/intent/addr.js';
 import type {
   EndpointSliceInfo,
   GatewayInfo,
@@ -73,6 +74,23 @@ export function mgmtMacFromAnnotation(node: V1Node): string | undefined {
 export type NodeGateway = Omit<GatewayInfo, 'joinIps'>;
 
 /**
+ * `rampout-ip-subnets` of the l3-gateway-config (our key; gateway-init writes it only when given):
+ * canonical CIDRs, deduplicated. An entry that is not a CIDR is dropped rather than failing the
+ * whole gateway (gateway-init refuses those, so only a hand-written annotation has them).
+ */
+function rampoutSubnets(v: unknown): string[] {
+  const out = new Set<string>();
+  for (const s of strings(v)) {
+    try {
+      out.add(canonicalCidr(s.trim()));
+    } catch {
+      // not a CIDR: ignored, see above
+    }
+  }
+  return [...out];
+}
+
+/**
  * `k8s.ovn.org/l3-gateway-config` + `k8s.ovn.org/node-chassis-id`. Undefined when the node has no
  * gateway (no config, mode "disabled", no physical IP or no chassis).
  */
@@ -96,6 +114,8 @@ export function nodeGateway(node: V1Node): NodeGateway | undefined {
   if (typeof net === 'string' && net !== '') gw.physicalNetwork = net;
   const vlan = Number(cfg['vlan-id'] ?? 0);
   if (Number.isInteger(vlan) && vlan > 0) gw.vlanId = vlan;
+  const rampout = rampoutSubnets(cfg['rampout-ip-subnets']);
+  if (rampout.length > 0) gw.rampoutSubnets = rampout;
   return gw;
 }
 

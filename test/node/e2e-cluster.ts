@@ -148,6 +148,8 @@ export async function gatewayInitCli(
     physicalIp: string;
     nextHop: string;
     physnet: string;
+    /** --rampout-ip-subnets, when given */
+    rampoutSubnets?: string[];
   },
 ): Promise<Spawned> {
   return runNode(
@@ -170,6 +172,7 @@ export async function gatewayInitCli(
       opts.nextHop,
       '--physnet',
       opts.physnet,
+      ...(opts.rampoutSubnets ? ['--rampout-ip-subnets', opts.rampoutSubnets.join(',')] : []),
       '--verbose',
     ],
     { netns: node.netns },

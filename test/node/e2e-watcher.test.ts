@@ -489,6 +489,57 @@ describe('OVN for Kubernetes end to end, the topology built by the watcher', () 
     );
   });
 
+  it('gateway-init --rampout-ip-subnets pins a subnet to GR_node1 with a src-ip route; without the flag it goes away', async () => {
+    const b1 = pod('b1');
+    const node2Subnet = node('node2').subnet;
+    const gatewayInit = (rampoutSubnets?: string[]) =>
+      gatewayInitCli(node('node1'), {
+        sim: sim!,
+        clusterSubnet: CLUSTER,
+        nic: 'gw1',
+        physicalIp: `${GW_IP}/24`,
+        nextHop: OUTSIDE_IP,
+        physnet: PHYSNET,
+        ...(rampoutSubnets ? { rampoutSubnets } : {}),
+      });
+    const srcRoute = (prefix: string) =>
+      new RegExp(`${prefix.replace(/\./g, '\\.')}\\s+100\\.64\\.0\\.2\\s+src-ip`);
+    mustSucceed('gateway-init --rampout-ip-subnets', await gatewayInit([node2Subnet, '192.168.50.0/24']));
+    await waitFor(
+      'ramp-out routes',
+      async () => {
+        const routes = await nbctl('lr-route-list', 'ovn_cluster_router');
+        return srcRoute(node2Subnet).test(routes) && srcRoute('192.168.50.0/24').test(routes);
+      },
+      20_000,
+      100,
+    );
+    // owned by node1: its removal or a gateway-init without the flag takes the routes away
+    const owners = await nbctl(
+      '--bare',
+      '--columns=external_ids',
+      'find',
+      'Logical_Router_Static_Route',
+      `ip_prefix="${node2Subnet}"`,
+      'policy=src-ip',
+    );
+    expect(owners).toContain('node1');
+    // node2's pod now leaves by the src-ip route, still through GR_node1 and SNATed to its IP
+    sinks.push(await startPeerEcho(NS.out, 8082));
+    expect(await probe(b1.netns, OUTSIDE_IP, 8082)).toBe(`answered: ${GW_IP}`);
+
+    mustSucceed('gateway-init without --rampout-ip-subnets', await gatewayInit());
+    await waitFor(
+      'ramp-out routes removed',
+      async () => {
+        const routes = await nbctl('lr-route-list', 'ovn_cluster_router');
+        return !srcRoute(node2Subnet).test(routes) && !srcRoute('192.168.50.0/24').test(routes);
+      },
+      20_000,
+      100,
+    );
+  });
+
   it('DEL and the pod deletion remove the port and its addresses from OVS and NB', async () => {
     const a2 = pod('a2');
     const lsp = `default_${a2.name}`;

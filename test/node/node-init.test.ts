@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startK8sSim, type K8sSim } from '../../src/k8s/sim/index.js';
 import { OvsdbClient } from '../../src/ovsdb/client.js';
 import { OvsConfigDb } from '../../src/node/ovs-config.js';
+import { nodeGateway } from '../../src/watcher/convert.js';
 import {
   createNetns,
   createVeth,
@@ -400,6 +401,89 @@ describe('gateway-init', () => {
     const again = await runNode(OVERLAY_CLI, args, { netns: NS });
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ annotation: 'unchanged', ovsWrites: 0 });
+  });
+
+  it('records --rampout-ip-subnets in l3-gateway-config, where the watcher reads them', async () => {
+    // the node of the test above: brext0 exists, the default route goes through it
+    const base = [
+      'gateway-init',
+      '--cluster-ip-subnet',
+      '10.244.0.0/16',
+      '--node-name',
+      'node1',
+      '--bridge-interface',
+      'brext0',
+      '--physical-ip',
+      '172.16.0.10/24',
+      '--ovs-address',
+      node!.ovsRemote,
+      '--k8s-api-server',
+      sim!.url,
+    ];
+    const gatewayConfig = () => {
+      const annotations = simNodeAnnotations(sim!, 'node1');
+      return {
+        recorded: (
+          JSON.parse(annotations['k8s.ovn.org/l3-gateway-config']!) as { default: Record<string, unknown> }
+        ).default,
+        read: nodeGateway({ metadata: { name: 'node1', annotations } }),
+      };
+    };
+    const withRampout = [...base, '--rampout-ip-subnets', '192.168.1.0/24, 192.168.2.0/24,fd00:99:0::/64'];
+    const res = await runNode(OVERLAY_CLI, withRampout, { netns: NS });
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ annotation: 'patched' });
+    const ramped = gatewayConfig();
+    // canonical CIDRs, next to the keys ovn-kubernetes writes
+    expect(ramped.recorded).toMatchObject({
+      mode: 'shared',
+      'ip-addresses': ['172.16.0.10/24'],
+      'rampout-ip-subnets': ['192.168.1.0/24', '192.168.2.0/24', 'fd00:99::/64'],
+    });
+    expect(ramped.read?.rampoutSubnets).toEqual(['192.168.1.0/24', '192.168.2.0/24', 'fd00:99::/64']);
+
+    const again = await runNode(OVERLAY_CLI, withRampout, { netns: NS });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ annotation: 'unchanged', ovsWrites: 0 });
+
+    // without the flag the key goes away: no ramp-out
+    const without = await runNode(OVERLAY_CLI, base, { netns: NS });
+    expect(without.code, without.stderr).toBe(0);
+    expect(JSON.parse(without.stdout)).toMatchObject({ annotation: 'patched' });
+    const plain = gatewayConfig();
+    expect(plain.recorded).not.toHaveProperty('rampout-ip-subnets');
+    expect(plain.read).toBeDefined();
+    expect(plain.read).not.toHaveProperty('rampoutSubnets');
+  });
+
+  it('refuses a malformed --rampout-ip-subnets before touching anything', async () => {
+    const before = simNodeAnnotations(sim!, 'node1')['k8s.ovn.org/l3-gateway-config'];
+    for (const [bad, why] of [
+      ['192.168.1.5/24', 'host bits are set'],
+      ['192.168.1.0', 'missing "/prefix-length"'],
+    ] as const) {
+      const res = await runNode(OVERLAY_CLI, [
+        'gateway-init',
+        '--cluster-ip-subnet',
+        '10.244.0.0/16',
+        '--node-name',
+        'node1',
+        '--bridge-interface',
+        'brext0',
+        '--physical-ip',
+        '172.16.0.10/24',
+        '--rampout-ip-subnets',
+        `192.168.2.0/24,${bad}`,
+        '--ovs-address',
+        node!.ovsRemote,
+        '--k8s-api-server',
+        sim!.url,
+      ]);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain('--rampout-ip-subnets');
+      expect(res.stderr).toContain(why);
+    }
+    expect(simNodeAnnotations(sim!, 'node1')['k8s.ovn.org/l3-gateway-config']).toBe(before);
   });
 
   it('rejects both or neither of --physical-interface and --bridge-interface', async () => {

@@ -382,6 +382,111 @@ describe('gateway intent', () => {
   });
 });
 
+describe('gateway intent: ramp-out subnets (gateway-init --rampout-ip-subnets)', () => {
+  const gw2: NodeInfo = {
+    ...node2,
+    gateway: { ...node1.gateway!, chassisId: 'c2', joinIps: ['100.64.0.3/16'], ips: ['172.18.0.12/24'] },
+  };
+  const node3: NodeInfo = { name: 'node3', subnets: ['10.128.4.0/23'] };
+  const withRampout = (n: NodeInfo, rampoutSubnets: string[]): NodeInfo => ({
+    ...n,
+    gateway: { ...n.gateway!, rampoutSubnets },
+  });
+  /** src-ip routes on the cluster router, per owner: [owner, key, prefix, nexthop] */
+  const srcRoutes = (nodes: NodeInfo[], cfg = config) =>
+    clusterIntent({ config: cfg, nodes, pods: [], services: [] }).flatMap((o) =>
+      routes(o.rows)
+        .filter((r) => r.parents![0]!.key === 'ovn_cluster_router' && r.columns.policy === 'src-ip')
+        .map((r) => {
+          expect(ownerOf(r.columns.external_ids as Record<string, string>)).toEqual({
+            type: 'Node',
+            id: o.owner.id,
+          });
+          return [o.owner.id, r.key, r.columns.ip_prefix, r.columns.nexthop];
+        }),
+    );
+
+  it('adds a src-ip route per ramp-out subnet via this GR, keyed by its next hop and owned by the node', () => {
+    expect(srcRoutes([withRampout(gw2, ['192.168.1.0/24', '10.128.4.0/23']), node3])).toEqual([
+      ['node2', 'ovn_cluster_router:src-ip:10.128.2.0/23', '10.128.2.0/23', '100.64.0.3'],
+      ['node2', 'ovn_cluster_router:src-ip:192.168.1.0/24@100.64.0.3', '192.168.1.0/24', '100.64.0.3'],
+      ['node2', 'ovn_cluster_router:src-ip:10.128.4.0/23@100.64.0.3', '10.128.4.0/23', '100.64.0.3'],
+    ]);
+    // absent or empty: exactly the rows of a gateway without ramp-out
+    expect(gatewayRows(withRampout(node1, []), config)).toEqual(gatewayRows(node1, config));
+  });
+
+  it('removing the option or the node removes its ramp-out routes', () => {
+    const before = [withRampout(node1, ['192.168.1.0/24']), gw2];
+    expect(srcRoutes(before).map(([, , p, nh]) => `${String(p)} via ${String(nh)}`)).toContain(
+      '192.168.1.0/24 via 100.64.0.2',
+    );
+    for (const after of [[node1, gw2], [gw2], [{ ...node1, gateway: undefined }, gw2]])
+      expect(srcRoutes(after).map(([, , p]) => p)).not.toContain('192.168.1.0/24');
+  });
+
+  it("does not collide with another gateway's ramp-out of the same subnet, or with another node's own route", () => {
+    // node1 ramps out node2's own subnet, both ramp out 192.168.1.0/24
+    const nodes = [
+      withRampout(node1, ['192.168.1.0/24', '10.128.2.0/23']),
+      withRampout(gw2, ['192.168.1.0/24']),
+    ];
+    const all = clusterIntent({ config, nodes, pods: [], services: [] }).flatMap((o) => o.rows);
+    expect(new Set(all.map((r) => `${r.table}:${r.key}`)).size).toBe(all.length);
+    const via = (prefix: string) =>
+      srcRoutes(nodes)
+        .filter(([, , p]) => p === prefix)
+        .map(([owner, , , nh]) => [owner, nh]);
+    // same prefix and policy, one per next hop: ovn-northd load-balances them (ECMP)
+    expect(via('192.168.1.0/24')).toEqual([
+      ['node1', '100.64.0.2'],
+      ['node2', '100.64.0.3'],
+    ]);
+    expect(via('10.128.2.0/23')).toEqual([
+      ['node1', '100.64.0.2'],
+      ['node2', '100.64.0.3'],
+    ]);
+  });
+
+  it("writes no duplicate for a ramp-out subnet equal to the node's own subnet, or given twice", () => {
+    expect(
+      srcRoutes([withRampout(node1, ['10.128.0.0/23', '192.168.1.0/24', '192.168.1.0/24'])]).map(
+        ([, k]) => k,
+      ),
+    ).toEqual([
+      'ovn_cluster_router:src-ip:10.128.0.0/23',
+      'ovn_cluster_router:src-ip:192.168.1.0/24@100.64.0.2',
+    ]);
+  });
+
+  it('routes each ramp-out subnet via the join IP of its family; a family without a join IP gets none', () => {
+    const dsConfig = {
+      clusterSubnets: ['10.128.0.0/14', 'fd00:10:244::/48'],
+      joinSubnets: ['100.64.0.0/16', 'fd98::/64'],
+    };
+    const ds: NodeInfo = {
+      name: 'ds',
+      subnets: ['10.128.0.0/23', 'fd00:10:244:1::/64'],
+      gateway: {
+        ...node1.gateway!,
+        joinIps: ['100.64.0.2/16', 'fd98::2/64'],
+        rampoutSubnets: ['192.168.1.0/24', 'fd00:99::/64'],
+      },
+    };
+    const ramp = (n: NodeInfo) =>
+      srcRoutes([n], dsConfig)
+        .filter(([, k]) => String(k).includes('@'))
+        .map(([, , p, nh]) => [p, nh]);
+    expect(ramp(ds)).toEqual([
+      ['192.168.1.0/24', '100.64.0.2'],
+      ['fd00:99::/64', 'fd98::2'],
+    ]);
+    expect(ramp({ ...ds, gateway: { ...ds.gateway!, joinIps: ['100.64.0.2/16'] } })).toEqual([
+      ['192.168.1.0/24', '100.64.0.2'],
+    ]);
+  });
+});
+
 describe('pod intent', () => {
   it('builds <ns>_<pod> with "MAC IP" addresses, port security, chassis pinning and owner ids', () => {
     const [lsp] = podRows({ namespace: 'ns', name: 'p', uid: 'u-1', node: 'node2', ips: ['10.128.2.7/23'] });

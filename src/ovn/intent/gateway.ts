@@ -17,6 +17,9 @@
  *   /0), while connected dst-ip routes of the node subnets outrank a src-ip route of the same
  *   length: pod-to-pod traffic stays inside, and a gateway node's pods never take the ECMP group
  *   (proved with ovn-trace in test/ovn/gateway-egress.test.ts).
+ * - a src-ip route per ramp-out subnet (gateway-init --rampout-ip-subnets) via this GR's join IP:
+ *   those sources leave by this gateway whichever node they are on (a longer prefix than /0, so
+ *   it outranks the ECMP default route);
  * Rows are owned by the node, so removing the node (or its gateway config) removes them and leaves
  * the other gateways' default routes in place; with no gateway left there is no default route.
  */
@@ -212,6 +215,18 @@ export function gatewayRows(node: NodeInfo, config: ClusterConfig): DesiredRow[]
   for (const subnet of node.subnets.map(canonicalCidr)) {
     const grJoin = byFamily(gw.joinIps, parseCidr(subnet).family);
     if (grJoin) rows.push(route(CLUSTER_ROUTER, 'src-ip', subnet, ipOf(grJoin)));
+  }
+  // ramp-out (gateway-init --rampout-ip-subnets): traffic from these sources leaves by this GR.
+  // Keyed with the next hop: another gateway may ramp out the same subnet, or it may be another
+  // node's own subnet (that node's src-ip route above); ovn-northd load-balances routes that share
+  // prefix and policy. A subnet equal to one of this node's own subnets already has its route.
+  const ownSubnets = new Set(node.subnets.map(canonicalCidr));
+  for (const subnet of new Set((gw.rampoutSubnets ?? []).map(canonicalCidr))) {
+    const grJoin = byFamily(gw.joinIps, parseCidr(subnet).family);
+    if (!grJoin || ownSubnets.has(subnet)) continue;
+    const nexthop = ipOf(grJoin);
+    const key = ecmpRouteKey(CLUSTER_ROUTER, 'src-ip', subnet, nexthop);
+    rows.push(route(CLUSTER_ROUTER, 'src-ip', subnet, nexthop, undefined, key));
   }
   // this gateway's member of the cluster-wide ECMP default route, only for a family it can carry
   // all the way out: otherwise other nodes' pods would be hashed onto a GR that drops their traffic

@@ -27,6 +27,11 @@ export interface GatewayInfo {
   physicalNetwork?: string;
   /** VLAN of the physical network, if tagged */
   vlanId?: number;
+  /**
+   * source subnets pinned to this gateway (gateway-init --rampout-ip-subnets): a src-ip route per
+   * subnet on the cluster router via this GR's join IP. Absent or empty: no ramp-out.
+   */
+  rampoutSubnets?: string[];
 }
 
 export interface NodeInfo {
