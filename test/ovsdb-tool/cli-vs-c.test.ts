@@ -255,6 +255,7 @@ async function monitorBoth(
   args: string[],
   changes: string[],
   expectedLines: number,
+  command = 'monitor',
 ): Promise<[string, string, number | null]> {
   const start = (cmd: string, argv: string[]) => {
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -263,8 +264,8 @@ async function monitorBoth(
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     return { child, state, closed };
   };
-  const c = start('ovsdb-client', ['monitor', ...args]);
-  const o = start(process.execPath, [...CLI, 'monitor', ...args]);
+  const c = start('ovsdb-client', [command, ...args]);
+  const o = start(process.execPath, [...CLI, command, ...args]);
   const waitLines = async (n: number) => {
     const deadline = Date.now() + 20_000;
     while ([c, o].some((p) => p.state.out.split('\n').length - 1 < n)) {
@@ -339,6 +340,19 @@ describe('monitor streams the same updates as ovsdb-client', () => {
       8,
     );
     expect(o).toContain('insert');
+    expect(o).toBe(c);
+  }, 40_000);
+
+  it('monitor-cond: only matching rows, table-updates2 (a modify shows the diff)', async () => {
+    const cond = JSON.stringify([['name', '==', 'm2']]);
+    const [c, o] = await monitorBoth(
+      [S, 'OVN_Northbound', cond, 'Logical_Switch', 'name,other_config', '--format=json'],
+      changes,
+      3,
+      'monitor-cond',
+    );
+    expect(o).toContain('"modify"');
+    expect(o).not.toContain('"m1"');
     expect(o).toBe(c);
   }, 40_000);
 

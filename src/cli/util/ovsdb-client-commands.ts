@@ -1,7 +1,7 @@
 /**
  * The commands of `ovn-k8s-util ovsdb-client` (registered in ./ovsdb-client.ts, which loads this
  * module only when one of them runs): list-dbs, get-schema[-version|-cksum], list-tables,
- * list-columns, transact, query, dump, monitor,
+ * list-columns, transact, query, dump, monitor, monitor-cond,
  * printing exactly what OVS's C tool prints for the same input.
  */
 import { OvsdbClient, type OvsdbClientOptions, type TableUpdates } from '../../ovsdb/client.js';
@@ -12,7 +12,9 @@ import { dumpColumns, dumpTable } from '../../ovsdb/tool/dump.js';
 import { listColumnsTable } from '../../ovsdb/tool/list-columns.js';
 import { ToolUsageError } from '../../ovsdb/tool/errors.js';
 import {
+  monitorCondRequest,
   monitorRequest,
+  monitorUpdate2Table,
   monitorUpdateTable,
   monitoredTable,
   type MonitoredTable,
@@ -300,6 +302,75 @@ async function monitor(args: string[], ctx: ToolContext): Promise<void> {
   }
 }
 
+/** monitor-cond: like monitor, for the rows matching CONDITION, printing table-updates2. */
+async function monitorCond(args: string[], ctx: ToolContext): Promise<void> {
+  const { server, rest } = takeServer(args);
+  const client = await OvsdbClient.connect(server, clientOptions(server, ctx.flags));
+  let stopped = false;
+  const stop = (): void => {
+    stopped = true;
+    client.close();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const dbs = await sortedDbs(client);
+    const { db, rest: left } = takeDatabase(rest, dbs, 2);
+    const { schema } = await fetchSchema(client, db);
+    const [conditionText, tableName, ...columnArgs] = left;
+    if (conditionText === undefined || tableName === undefined)
+      throw new ToolUsageError('monitor-cond needs a CONDITION and a TABLE');
+    let where: unknown;
+    try {
+      where = parseJson(conditionText, true);
+    } catch (err) {
+      throw new ToolUsageError(`CONDITION is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(where)) throw new ToolUsageError('CONDITION must be a JSON array of clauses');
+    const table = schema.tables.get(tableName);
+    if (!table)
+      throw new ToolUsageError(`${server}: ${db} does not have a table named ${JSON.stringify(tableName)}`);
+    const mt = monitoredTable(table, db, columnArgs);
+    const print = (updates: TableUpdates): void => {
+      const rows = updates[mt.table.name];
+      if (!rows) return;
+      const t = monitorUpdate2Table(mt, rows);
+      if (t) ctx.printer.print(t);
+    };
+    let pending: TableUpdates[] | undefined = [];
+    let initial: TableUpdates;
+    try {
+      initial = await client.monitorCond(
+        db,
+        null,
+        { [tableName]: monitorCondRequest(mt, where) },
+        {
+          handler: (n) => {
+            if (n.method !== 'update2') return;
+            if (pending) pending.push(n.updates);
+            else print(n.updates);
+          },
+        },
+      );
+    } catch (err) {
+      if (err instanceof OvsdbRpcError)
+        throw new ToolUsageError(`monitor-cond refused: ${formatOvsJson(err.raw)}`);
+      throw err;
+    }
+    print(initial);
+    for (const u of pending) print(u);
+    pending = undefined;
+    const reason = await client.closed();
+    if (!stopped) {
+      throw new ToolUsageError(`${server}: connection closed${reason ? `: ${reason.message}` : ''}`);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    client.close();
+  }
+}
+
 // ---- dispatch ----------------------------------------------------------------------------
 
 type Handler = (args: string[], ctx: ToolContext) => Promise<void>;
@@ -315,6 +386,7 @@ const HANDLERS: Record<string, Handler> = {
   query,
   dump,
   monitor,
+  'monitor-cond': monitorCond,
 };
 
 /** Runs command `name` (one of the names ./ovsdb-client.ts registers) with its arguments. */

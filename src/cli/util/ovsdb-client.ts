@@ -1,7 +1,7 @@
 /**
  * `ovn-k8s-util ovsdb-client`: the commands of OVS's `ovsdb-client` that operators script
  * against (list-dbs, get-schema[-version|-cksum], list-tables, list-columns, transact, query,
- * dump, monitor), printing exactly what
+ * dump, monitor, monitor-cond), printing exactly what
  * the C tool prints for the same input. Argument order follows the C tool:
  * `COMMAND [SERVER] [DATABASE] ARGS...`, options anywhere after the command.
  *
@@ -55,6 +55,11 @@ const COMMANDS: { name: string; usage: string; description: string }[] = [
     name: 'dump',
     usage: '[SERVER] [DATABASE] [TABLE [COLUMN]...]',
     description: 'print the contents of DATABASE (or of one TABLE)',
+  },
+  {
+    name: 'monitor-cond',
+    usage: '[SERVER] [DATABASE] CONDITION TABLE [COLUMN,...]...',
+    description: 'like monitor, for the rows that match CONDITION (a JSON array of clauses)',
   },
   {
     name: 'monitor',

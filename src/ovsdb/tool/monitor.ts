@@ -130,3 +130,45 @@ export function monitorUpdateTable(
   if (caption !== undefined) table.caption = caption;
   return table;
 }
+
+// ---- monitor-cond (table-updates2) --------------------------------------------------------
+
+/** The monitor-cond-request(s) for one table: the requests of `monitor` with `where` added. */
+export function monitorCondRequest(mt: MonitoredTable, where: unknown[]): unknown {
+  const reqs = mt.requests.map((r) => ({ columns: r.columns, where, select: { ...r.select } }));
+  return mt.asArray ? reqs : reqs[0];
+}
+
+const UPDATE2_ACTIONS = ['initial', 'insert', 'modify', 'delete'] as const;
+
+/**
+ * The printed table for one table's `update2` rows (`{uuid: {initial|insert|modify|delete: row}}`):
+ * one line per row with the columns the update carries (a modify carries the diff), in OVS's
+ * hash-map order of the uuids, as the C tool prints them.
+ */
+export function monitorUpdate2Table(
+  mt: MonitoredTable,
+  rowUpdates: Record<string, unknown>,
+  caption?: string,
+): OutputTable | undefined {
+  const uuids = Object.keys(rowUpdates);
+  if (uuids.length === 0) return undefined;
+  const types: ColumnType[] = mt.columns.map((c) => mt.table.columns.get(c)!.type);
+  const rows: Cell[][] = [];
+  for (const uuid of shashOrder(uuids)) {
+    const u = rowUpdates[uuid] as Record<string, unknown> | null;
+    if (!u || typeof u !== 'object') continue;
+    const action = UPDATE2_ACTIONS.find((a) => a in u);
+    if (!action) continue;
+    const row = (u[action] ?? {}) as Record<string, unknown>;
+    const cells: Cell[] = [{ text: uuid }, { text: action }];
+    mt.columns.forEach((c, x) => {
+      const json = row[c];
+      cells.push(json === undefined ? null : { json, display: datumToString(json, types[x]!) });
+    });
+    rows.push(cells);
+  }
+  const table: OutputTable = { headings: ['row', 'action', ...mt.columns], rows };
+  if (caption !== undefined) table.caption = caption;
+  return table;
+}
