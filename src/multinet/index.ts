@@ -11,3 +11,4 @@ export * from './network-status.js';
 export * from './kube-ovn.js';
 export * from './spiderpool.js';
 export * from './ipam-result.js';
+export * from './network-claims.js';

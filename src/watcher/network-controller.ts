@@ -14,7 +14,9 @@
  *
  * A deleted NAD keeps its network (and the attachments of pods that already have one) until no pod
  * uses it; then the network's rows go. A malformed or disagreeing NAD gets a Warning Event and is
- * left out; nothing else is disturbed.
+ * left out; nothing else is disturbed. Which of several disagreeing configs defines a network is
+ * sticky: the config it is built with (known exactly for what this run wrote, else read from NB by
+ * network-built.ts) keeps it while a NAD of that config exists; then the oldest takes over.
  */
 import type { KubeConfig, KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import { annotateObject } from '../k8s/annotations.js';
@@ -38,13 +40,21 @@ import {
   type MultiAllocation,
 } from '../ipam/index.js';
 import {
+  InvalidNetworkConfigError,
   NETWORKS_ANNOTATION,
+  isOvnNetworkConfig,
   networkIdentity,
+  parseOvnNetworkConfig,
   podNetworkSelections,
+  resolveClaims,
   selectionKey,
+  type BuiltNetworks,
+  type NetworkClaim,
   type OvnNetworkConfig,
 } from '../multinet/index.js';
 import {
+  SecondaryIntentError,
+  checkNetworkName,
   networkNodeSwitch,
   networkOfOwner,
   networkOwner,
@@ -64,13 +74,13 @@ import {
 import { staleOwners } from '../ovn/reconcile/index.js';
 import { applyOwned, podKey, type ControllerContext } from './context.js';
 import { podWantsPort } from './convert.js';
-import { resolveNetworks, type ResolvedNetworks } from './secondary-registry.js';
+import { nbAgreesWith } from './network-built.js';
 import {
   mergeNodeSubnets,
   recordedAttachments,
   secondaryNodeSubnetsFromAnnotation,
 } from './secondary-annotations.js';
-import { compareCreation } from '../k8s/order.js';
+import { compareCreation, creationTimeMs } from '../k8s/order.js';
 
 export const networkKey = (name: string): string => `net:${name}`;
 
@@ -152,9 +162,77 @@ export function networkInfoOf(c: OvnNetworkConfig): SecondaryNetworkInfo {
 const byCreation = (a: KubernetesObject, b: KubernetesObject): number =>
   compareCreation(a, b) || objectKey(a).localeCompare(objectKey(b));
 
+export type NadProblemReason = 'InvalidNetworkConfig' | 'NetworkConfigConflict';
+
+export interface NadProblem {
+  nad: NetworkAttachmentDefinition;
+  reason: NadProblemReason;
+  message: string;
+}
+
+export interface DefinedNetwork {
+  config: OvnNetworkConfig;
+  /** `<ns>/<nad>` of every NAD carrying the defining config, oldest first */
+  nads: string[];
+}
+
+export interface ResolvedNetworks {
+  /** `<ns>/<nad>` -> its config, for the NADs that define (or join) a network */
+  byNad: Map<string, OvnNetworkConfig>;
+  byNetwork: Map<string, DefinedNetwork>;
+  problems: NadProblem[];
+}
+
+/**
+ * The networks the NADs define and what is wrong with the NADs that define none. A NAD whose config
+ * `type` is `ovn-k8s-cni-overlay` claims the network its config names; NADs of other types are not
+ * ours and are not looked at. A malformed config is reported and left out. Among disagreeing NADs
+ * of one network, the built config keeps the network while one of its NADs is left, else the
+ * oldest wins (src/multinet/network-claims.ts); the others are reported and left out.
+ */
+export function resolveNadNetworks(
+  nads: readonly NetworkAttachmentDefinition[],
+  built: BuiltNetworks = {},
+): ResolvedNetworks {
+  const problems: NadProblem[] = [];
+  const claims: NetworkClaim[] = [];
+  const byKey = new Map<string, NetworkAttachmentDefinition>();
+  for (const nad of [...nads].sort(byCreation)) {
+    const text = nad.spec?.config;
+    if (!isOvnNetworkConfig(text)) continue;
+    const key = objectKey(nad);
+    try {
+      const config = parseOvnNetworkConfig(text, nad.metadata?.namespace ?? '', nad.metadata?.name ?? '');
+      checkNetworkName(config.name);
+      claims.push({ nad: key, createdMs: creationTimeMs(nad), config });
+      byKey.set(key, nad);
+    } catch (err) {
+      if (!(err instanceof InvalidNetworkConfigError) && !(err instanceof SecondaryIntentError)) throw err;
+      problems.push({ nad, reason: 'InvalidNetworkConfig', message: err.message });
+    }
+  }
+  const resolution = resolveClaims(claims, built);
+  for (const r of resolution.rejected) {
+    const why = r.reason === 'built' ? ' (the network is built with that config)' : '';
+    problems.push({
+      nad: byKey.get(r.claim.nad)!,
+      reason: 'NetworkConfigConflict',
+      message: `NetworkAttachmentDefinition ${r.claim.nad}: network ${r.claim.config.name} is already defined differently by ${r.definedBy}${why}; NADs of one network must agree`,
+    });
+  }
+  const byNetwork = new Map<string, DefinedNetwork>();
+  for (const [name, n] of resolution.byNetwork) byNetwork.set(name, { config: n.config, nads: n.nads });
+  return { byNad: resolution.byNad, byNetwork, problems };
+}
+
 export class NetworkController {
   private resolved: ResolvedNetworks = { byNad: new Map(), byNetwork: new Map(), problems: [] };
   private readonly states = new Map<string, NetworkState>();
+  /**
+   * network -> identity of the config its rows were last written with in this run. Exact, unlike
+   * NB (which does not show mtu, for one); NB answers for networks not written since the start.
+   */
+  private readonly builtIdentity = new Map<string, string>();
   /** every NAD key ever seen defining a network, with its config: a deleted NAD's pods keep it */
   private readonly knownNads = new Map<string, OvnNetworkConfig>();
   /** NAD keys of attachment ports found in NB whose NAD we never saw (deleted while we were down) */
@@ -193,7 +271,10 @@ export class NetworkController {
   /** Recomputes the networks from the NAD store; reports new problems. Returns changed networks. */
   refresh(): Set<string> {
     const before = this.resolved;
-    this.resolved = resolveNetworks(this.nads.store.list());
+    this.resolved = resolveNadNetworks(this.nads.store.list(), {
+      identity: (network) => this.builtIdentity.get(network),
+      agrees: (_network, config) => nbAgreesWith(this.ctx.view, networkInfoOf(config)),
+    });
     const changed = new Set<string>();
     for (const [name, def] of this.resolved.byNetwork) {
       const old = before.byNetwork.get(name);
@@ -228,6 +309,8 @@ export class NetworkController {
 
   /** Network keys to queue on a full resync: defined networks and networks with rows in NB. */
   keys(): string[] {
+    // NB may have changed under us (a standby becoming active: the leader built the networks)
+    this.refresh();
     const names = new Set([...this.resolved.byNetwork.keys(), ...this.states.keys()]);
     for (const row of this.ctx.view.rows('Logical_Router')) {
       const n = networkOfOwner(ownerOf(row.external_ids) ?? { type: 'Cluster', id: '' });
@@ -426,6 +509,7 @@ export class NetworkController {
       await applyOwned(ctx, key, networkOwner(name), []);
       const state = this.states.get(name);
       this.states.delete(name);
+      this.builtIdentity.delete(name);
       for (const [nad, c] of this.knownNads)
         if (c.name === name && !this.resolved.byNad.has(nad)) this.knownNads.delete(nad);
       if (state?.config.topology === 'layer3' || this.nodesAnnotatedFor(name).length > 0)
@@ -460,6 +544,7 @@ export class NetworkController {
         }
     }
     const result = await applyOwned(ctx, key, networkOwner(name), secondaryNetworkRows(state.info, nodes));
+    this.builtIdentity.set(name, state.identity);
     if (state.hostSubnets) await this.annotateNodes(name, perNode);
     // pods waiting for the network's switches can go now
     if (result.inserted.size > 0 || result.operations.length > 0) this.enqueuePodsOf(name);

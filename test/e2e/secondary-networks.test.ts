@@ -1,7 +1,8 @@
 /**
  * Secondary OVN networks end to end: the Kubernetes simulator, real NB + SB + ovn-northd and the
  * watcher. Seed 003's sample pods (default interface, a macvlan attachment that is not ours, and a
- * second OVN layer3 overlay 10.245.0.0/16), a layer2 network, NAD deletion and a malformed NAD.
+ * second OVN layer3 overlay 10.245.0.0/16), a layer2 network, NAD deletion and a malformed NAD;
+ * disagreeing NADs of one network, where the built config keeps it (across a restart too).
  * Proven with the NB contents, the annotations, Events and ovn-trace.
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
@@ -461,5 +462,117 @@ describe('secondary OVN networks in the watcher', () => {
     expect(await nbVersions()).toBe(before);
     // the layer2 network is still there
     expect(await names('Logical_Switch')).toContain(layer2Switch('l2-net'));
+  }, 60_000);
+});
+
+describe('a network keeps the config it is built with while a NAD of that config is left', () => {
+  const NET = 'sticky-net';
+  const X = '10.247.0.0/16/24';
+  const Y = '10.248.0.0/16/24';
+  const stickyConfig = (nad: string, subnets: string) =>
+    nadConfig(NET, { topology: 'layer3', subnets, netAttachDefName: nad });
+  // one whole second a minute ago: NADs stamped with it were created "in the same second"
+  const T0 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+
+  /**
+   * Creates a NAD stamped `atMs`, as a restore from a backup or two creations in one second would.
+   * The simulator stamps creationTimestamp from Date.now; its create is synchronous, so nothing
+   * else runs while the clock reads `atMs`.
+   */
+  function createNadAt(namespace: string, name: string, config: string, atMs: number): void {
+    const t = sim.api.registry.get('k8s.cni.cncf.io', 'network-attachment-definitions')!;
+    const realNow = Date.now;
+    Date.now = () => atMs;
+    try {
+      sim.api.create(t, namespace, {
+        apiVersion: 'k8s.cni.cncf.io/v1',
+        kind: 'NetworkAttachmentDefinition',
+        metadata: { name, namespace },
+        spec: { config },
+      });
+    } finally {
+      Date.now = realNow;
+    }
+  }
+
+  /** The network's subnet on worker1 as NB has it, and as worker1's annotation has it. */
+  const worker1Subnet = async (): Promise<{ nb: string; node: string | undefined }> => {
+    const nb = await nbctl(
+      '--if-exists',
+      'get',
+      'Logical_Switch',
+      networkNodeSwitch(NET, 'worker1'),
+      'other_config:subnet',
+    );
+    const node = await api.readNode({ name: 'worker1' });
+    const ann = JSON.parse(node.metadata!.annotations!['k8s.ovn.org/node-subnets']!) as Record<
+      string,
+      string
+    >;
+    return { nb: nb.trim().replace(/"/g, ''), node: ann[NET] };
+  };
+  const onX = (s: { nb: string; node: string | undefined }) =>
+    /^10\.247\.\d+\.0\/24$/.test(s.nb) && /^10\.247\.\d+\.0\/24$/.test(s.node ?? '');
+  const onY = (s: { nb: string; node: string | undefined }) =>
+    /^10\.248\.\d+\.0\/24$/.test(s.nb) && /^10\.248\.\d+\.0\/24$/.test(s.node ?? '');
+  const conflictReported = async (namespace: string, name: string) =>
+    (await api.listNamespacedEvent({ namespace })).items.some(
+      (e) =>
+        e.involvedObject.name === name &&
+        e.reason === 'NetworkConfigConflict' &&
+        e.type === 'Warning' &&
+        (e.message ?? '').includes('default/sticky-z'),
+    );
+
+  it('a NAD created in the same second that sorts first does not take the built network; it is reported', async () => {
+    createNadAt('default', 'sticky-z', stickyConfig('default/sticky-z', X), T0);
+    await waitFor('the network built on 10.247.0.0/16', async () => onX(await worker1Subnet()), 30_000);
+    // same second, and default/sticky-a sorts before default/sticky-z: "oldest wins" would pick it
+    createNadAt('default', 'sticky-a', stickyConfig('default/sticky-a', Y), T0);
+    await waitFor('the conflict Event on sticky-a', () => conflictReported('default', 'sticky-a'));
+    await watcher!.whenIdle();
+    expect(onX(await worker1Subnet())).toBe(true);
+  }, 60_000);
+
+  it('after a restart (nothing remembered) the config NB shows keeps the network, and nothing is written', async () => {
+    await watcher!.stop();
+    const before = await nbVersions();
+    watcher = await Watcher.start({
+      nbRemotes: central.nb.unix,
+      kubeConfig: kc,
+      clusterSubnets: ['10.128.0.0/14/23'],
+    });
+    await watcher.whenIdle();
+    expect(onX(await worker1Subnet())).toBe(true);
+    expect(await nbVersions()).toBe(before);
+  }, 30_000);
+
+  it('an older conflicting NAD appearing later (restored from a backup) does not take over; it is reported', async () => {
+    createNadAt('db', 'sticky-old', stickyConfig('db/sticky-old', Y), T0 - 3_600_000);
+    await waitFor('the conflict Event on sticky-old', () => conflictReported('db', 'sticky-old'));
+    await watcher!.whenIdle();
+    expect(onX(await worker1Subnet())).toBe(true);
+  });
+
+  it('deleting the winning NAD hands the network to the remaining config; deleting the rest removes it', async () => {
+    await deleteNad('default', 'sticky-z');
+    await waitFor('the network rebuilt on 10.248.0.0/16', async () => onY(await worker1Subnet()), 30_000);
+    await watcher!.whenIdle();
+    const switches = await nbctl(
+      '--bare',
+      '--columns=other_config',
+      'find',
+      'Logical_Switch',
+      `external_ids:"k8s.ovn.org/network"=${NET}`,
+    );
+    expect(switches).toMatch(/10\.248\./);
+    expect(switches).not.toMatch(/10\.247\./);
+    await deleteNad('default', 'sticky-a');
+    await deleteNad('db', 'sticky-old');
+    await waitFor(
+      'the network removed',
+      async () => !(await names('Logical_Router')).includes(networkRouter(NET)),
+      30_000,
+    );
   }, 60_000);
 });
