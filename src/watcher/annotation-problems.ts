@@ -59,6 +59,14 @@ export function gatewayConfigProblem(node: V1Node): string | undefined {
   const hops = listOf(entry['next-hops'], entry['next-hop']);
   const badHop = hops.find((h) => typeof h !== 'string' || tryParseIp(h) === null);
   if (badHop !== undefined) return `${what}: next hop ${JSON.stringify(badHop)} is not an IP address`;
+  const rampout = entry['rampout-ip-subnets'];
+  if (rampout !== undefined) {
+    if (!Array.isArray(rampout)) return `${what}: rampout-ip-subnets must be a list of subnets`;
+    // the watcher skips such an entry (the rest of the gateway still works): say which and why
+    const badSubnet = rampout.find(badCidr);
+    if (badSubnet !== undefined)
+      return `${what}: rampout-ip-subnets entry ${JSON.stringify(badSubnet)} is not a subnet (ADDRESS/LEN); it is ignored`;
+  }
   return undefined;
 }
 
