@@ -344,15 +344,28 @@ describe('monitor streams the same updates as ovsdb-client', () => {
   }, 40_000);
 
   it('monitor-cond: only matching rows, table-updates2 (a modify shows the diff)', async () => {
-    const cond = JSON.stringify([['name', '==', 'm2']]);
+    // rows of its own, so what the other tests leave behind does not matter: one initial row,
+    // then a modify of it, a non-matching insert, and its delete (3 lines in all)
+    const ls = (op: object) => JSON.stringify(['OVN_Northbound', { table: 'Logical_Switch', ...op }]);
+    await run('ovsdb-client', [
+      'transact',
+      S,
+      ls({ op: 'insert', row: { name: 'mc1', other_config: ['map', [['x', '1']]] } }),
+    ]);
+    const mine = [['name', '==', 'mc1']];
     const [c, o] = await monitorBoth(
-      [S, 'OVN_Northbound', cond, 'Logical_Switch', 'name,other_config', '--format=json'],
-      changes,
+      [S, 'OVN_Northbound', JSON.stringify(mine), 'Logical_Switch', 'name,other_config', '--format=json'],
+      [
+        ls({ op: 'update', where: mine, row: { other_config: ['map', [['k', '2']]] } }),
+        ls({ op: 'insert', row: { name: 'mc-other' } }),
+        ls({ op: 'delete', where: mine }),
+      ],
       3,
       'monitor-cond',
     );
     expect(o).toContain('"modify"');
-    expect(o).not.toContain('"m1"');
+    expect(o).not.toContain('mc-other');
+    expect(o.split('\n').length - 1).toBe(3);
     expect(o).toBe(c);
   }, 40_000);
 
