@@ -22,6 +22,7 @@ import type { KubeConfig, KubernetesObject, V1Node, V1Pod } from '@kubernetes/cl
 import { annotateObject } from '../k8s/annotations.js';
 import { EventRecorder } from '../k8s/events.js';
 import type { InformerFactory } from '../k8s/factory.js';
+import type { Informer } from '../k8s/informer.js';
 import { httpStatusOf } from '../k8s/errors.js';
 import {
   NETWORK_ATTACHMENT_DEFINITIONS,
@@ -84,37 +85,146 @@ import { compareCreation, creationTimeMs } from '../k8s/order.js';
 
 export const networkKey = (name: string): string => `net:${name}`;
 
-/** The NAD informer, or a store that stays empty when the NAD CRD is not installed. */
-export interface NadSource {
-  store: Pick<ReadonlyStore<NetworkAttachmentDefinition>, 'list' | 'get'>;
-  addHandlers(h: {
-    onAdd?(o: NetworkAttachmentDefinition): void;
-    onUpdate?(a: NetworkAttachmentDefinition, b: NetworkAttachmentDefinition): void;
-    onDelete?(o: NetworkAttachmentDefinition): void;
-  }): () => void;
+/** NAD event handlers as the network controller attaches them. */
+export interface NadHandlers {
+  onAdd?(o: NetworkAttachmentDefinition): void;
+  onUpdate?(a: NetworkAttachmentDefinition, b: NetworkAttachmentDefinition): void;
+  onDelete?(o: NetworkAttachmentDefinition): void;
 }
 
-const EMPTY_NADS: NadSource = {
-  store: { list: () => [], get: () => undefined },
-  addHandlers: () => () => {},
-};
+/** The NAD informer, or a store that stays empty until the NAD CRD is installed. */
+export interface NadSource {
+  store: Pick<ReadonlyStore<NetworkAttachmentDefinition>, 'list' | 'get'>;
+  addHandlers(h: NadHandlers): () => void;
+  /** Stops looking for a NAD CRD installed later (sources that never look have none). */
+  close?(): void;
+}
+
+export interface NadSourceOptions {
+  /** how often to look again for a NAD CRD missing at start (default 30 s, jittered ±20 %) */
+  recheckMs?: number;
+  /**
+   * Called once a NAD CRD missing at start appeared and its informer synced; the handlers added so
+   * far have by then received an add for every NAD.
+   */
+  onInstalled?(): void;
+}
+
+const DEFAULT_NAD_RECHECK_MS = 30_000;
+/** an unreachable API backs off up to this many recheck intervals */
+const MAX_RECHECK_BACKOFF = 8;
+
+type NadLogger = { info(o: object, m: string): void; debug?(o: object, m: string): void };
+
+const jittered = (ms: number): number => Math.round(ms * (0.8 + Math.random() * 0.4));
 
 /**
- * The NAD informer of `factory` (call before the factory starts), or an empty source when the API
- * has no NetworkAttachmentDefinition resource (no Multus): a list of a missing CRD would never sync.
+ * NADs when the CRD was not installed at start: empty, while a cheap `list limit=1` looks again
+ * every `recheckMs`. Once the CRD answers, the factory's NAD informer starts; after its first sync
+ * the store reads from it and every handler added here is attached to it (attaching replays each
+ * NAD as an add, which is what makes the network controller build the networks and queue their
+ * pods). Handlers come only from an active watcher, so a standby may prepare the informer but
+ * nothing it does writes. Timers are unref'd: the re-check never keeps the process alive.
+ */
+class LateNadSource implements NadSource {
+  private informer: Informer<NetworkAttachmentDefinition> | undefined;
+  private readonly handlers = new Set<{ h: NadHandlers; detach?: () => void }>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private failures = 0;
+
+  readonly store: NadSource['store'] = {
+    list: () => this.informer?.store.list() ?? [],
+    get: (key: string) => this.informer?.store.get(key),
+  };
+
+  constructor(
+    private readonly factory: InformerFactory,
+    private readonly kubeConfig: KubeConfig,
+    private readonly log: NadLogger,
+    private readonly opts: NadSourceOptions,
+  ) {
+    this.schedule();
+  }
+
+  addHandlers(h: NadHandlers): () => void {
+    const entry: { h: NadHandlers; detach?: () => void } = { h };
+    if (this.informer) entry.detach = this.informer.addHandlers(h);
+    this.handlers.add(entry);
+    return () => {
+      this.handlers.delete(entry);
+      entry.detach?.();
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    const base = this.opts.recheckMs ?? DEFAULT_NAD_RECHECK_MS;
+    const delay = jittered(base * Math.min(2 ** this.failures, MAX_RECHECK_BACKOFF));
+    this.timer = setTimeout(() => void this.check(), delay);
+    this.timer.unref();
+  }
+
+  private async check(): Promise<void> {
+    this.timer = undefined;
+    if (this.closed) return;
+    try {
+      await resourceClient(this.kubeConfig, NETWORK_ATTACHMENT_DEFINITIONS).list({ limit: 1 });
+    } catch (err) {
+      if (httpStatusOf(err) === 404) this.failures = 0;
+      else {
+        this.failures++;
+        this.log.debug?.(
+          { err: (err as Error).message },
+          'cannot look for the NetworkAttachmentDefinition CRD',
+        );
+      }
+      this.schedule();
+      return;
+    }
+    if (this.closed) return;
+    // created now, the informer is still the factory's: stopAll() on watcher stop stops it too
+    const informer = this.factory.networkAttachmentDefinitions().start();
+    try {
+      await informer.synced();
+    } catch {
+      return; // stopped before its first sync: the watcher is stopping
+    }
+    if (this.closed) return;
+    this.informer = informer;
+    for (const entry of this.handlers) entry.detach = informer.addHandlers(entry.h);
+    this.log.info(
+      { nads: informer.store.list().length },
+      'NetworkAttachmentDefinition CRD installed; secondary OVN networks are on',
+    );
+    this.opts.onInstalled?.();
+  }
+}
+
+/**
+ * The NAD informer of `factory` (call before the factory starts), or, when the API has no
+ * NetworkAttachmentDefinition resource (no Multus yet; a list of a missing CRD would never sync),
+ * a source that stays empty until the CRD is installed (see LateNadSource).
  */
 export async function nadSource(
   factory: InformerFactory,
   kubeConfig: KubeConfig,
-  log: { info(o: object, m: string): void },
+  log: NadLogger,
+  opts: NadSourceOptions = {},
 ): Promise<NadSource> {
   try {
     await resourceClient(kubeConfig, NETWORK_ATTACHMENT_DEFINITIONS).list({ limit: 1 });
   } catch (err) {
     // anything but "no such resource" (an unreachable API...) is for the informers' sync to report
     if (httpStatusOf(err) !== 404) return factory.networkAttachmentDefinitions();
-    log.info({}, 'NetworkAttachmentDefinition CRD not installed; secondary OVN networks are off');
-    return EMPTY_NADS;
+    log.info({}, 'NetworkAttachmentDefinition CRD not installed; secondary OVN networks are off until it is');
+    return new LateNadSource(factory, kubeConfig, log, opts);
   }
   return factory.networkAttachmentDefinitions();
 }

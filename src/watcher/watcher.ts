@@ -73,6 +73,8 @@ export interface WatcherOptions {
    * large share of the work, and the controllers' thread is the one every key waits for.
    */
   annotationWorker?: boolean;
+  /** how often to look again for a NetworkAttachmentDefinition CRD missing at start (default 30 s) */
+  nadRecheckMs?: number;
 }
 
 export class KubernetesUnreachableError extends Error {
@@ -187,8 +189,16 @@ export class Watcher {
         logger: log,
       });
     };
+    // the controllers queue keys through the watcher, which needs them to exist first
+    const self: { watcher?: Watcher } = {};
+    let nadsMade: NadSource | undefined;
     const syncK8s = async (): Promise<NadSource> => {
-      const nads = await nadSource(factory, opts.kubeConfig, log); // secondary OVN networks
+      // secondary OVN networks; a NAD CRD installed later is picked up then, as a resync
+      const nads = await nadSource(factory, opts.kubeConfig, log, {
+        ...(opts.nadRecheckMs !== undefined ? { recheckMs: opts.nadRecheckMs } : {}),
+        onInstalled: () => self.watcher?.resyncAll('NetworkAttachmentDefinition CRD installed'),
+      });
+      nadsMade = nads;
       factory.startAll();
       await syncWithin(factory, opts.k8sSyncTimeoutMs ?? 60_000, opts.kubeConfig.getCurrentCluster()?.server);
       return nads;
@@ -200,6 +210,7 @@ export class Watcher {
       [db, nads] = await Promise.all([dbOpening, syncK8s()]);
     } catch (err) {
       // the first failure ends start-up; the other half is stopped or closed once it settles
+      nadsMade?.close?.();
       await factory.stopAll();
       if (!opts.db)
         dbOpening.then(
@@ -210,8 +221,6 @@ export class Watcher {
     }
     const view = liveNbView(db.cache);
     const batcher = new TxnBatcher(opts.hooks?.transport?.(db) ?? db, opts.batch);
-    // the controllers queue keys through the watcher, which needs them to exist first
-    const self: { watcher?: Watcher } = {};
     const ctx: ControllerContext = {
       config,
       informers,
@@ -329,6 +338,7 @@ export class Watcher {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.pods.networks?.nads.close?.(); // no more looking for a NAD CRD installed later
     for (const d of this.detachers) d();
     await this.queue.shutdown();
     await this.ctx.annotator.close();
