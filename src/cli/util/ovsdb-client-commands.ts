@@ -240,9 +240,15 @@ async function dump(args: string[], ctx: ToolContext): Promise<void> {
   });
 }
 
-/** Streams a monitor until SIGINT/SIGTERM (exit 0) or until the server closes (error). */
-async function monitor(args: string[], ctx: ToolContext): Promise<void> {
-  const { server, rest } = takeServer(args);
+/**
+ * A streaming command: connects, lets `start` send its monitor request and print what it answers,
+ * then runs until SIGINT/SIGTERM (exit 0) or until the server closes the connection (an error).
+ */
+async function streamUntilStopped(
+  server: string,
+  ctx: ToolContext,
+  start: (client: OvsdbClient) => Promise<void>,
+): Promise<void> {
   const client = await OvsdbClient.connect(server, clientOptions(server, ctx.flags));
   let stopped = false;
   const stop = (): void => {
@@ -252,6 +258,44 @@ async function monitor(args: string[], ctx: ToolContext): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
+    await start(client);
+    const reason = await client.closed();
+    if (!stopped) {
+      throw new ToolUsageError(`${server}: connection closed${reason ? `: ${reason.message}` : ''}`);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    client.close();
+  }
+}
+
+/**
+ * Update notifications may be delivered before the initial reply's promise settles: `onUpdate`
+ * holds them until `initialPrinted()`, then prints them as they come.
+ */
+function updatesAfterInitial(print: (updates: TableUpdates) => void): {
+  onUpdate(updates: TableUpdates): void;
+  initialPrinted(): void;
+} {
+  let pending: TableUpdates[] | undefined = [];
+  return {
+    onUpdate: (updates) => {
+      if (pending) pending.push(updates);
+      else print(updates);
+    },
+    initialPrinted: () => {
+      const held = pending ?? [];
+      pending = undefined;
+      for (const u of held) print(u);
+    },
+  };
+}
+
+/** monitor: the contents of TABLE (or ALL tables), then every change (table-updates v1). */
+async function monitor(args: string[], ctx: ToolContext): Promise<void> {
+  const { server, rest } = takeServer(args);
+  await streamUntilStopped(server, ctx, async (client) => {
     const dbs = await sortedDbs(client);
     const { db, rest: left } = takeDatabase(rest, dbs, 1);
     const { schema } = await fetchSchema(client, db);
@@ -277,43 +321,23 @@ async function monitor(args: string[], ctx: ToolContext): Promise<void> {
         if (t) ctx.printer.print(t);
       }
     };
-    // updates may be delivered before the initial reply's promise settles: hold them until then
-    let pending: TableUpdates[] | undefined = [];
+    const updates = updatesAfterInitial((u) => print(u, false));
     const requests: Record<string, unknown> = {};
     for (const mt of mts) requests[mt.table.name] = monitorRequest(mt);
     const initial = await client.monitor(db, null, requests, {
       handler: (n) => {
-        if (n.method !== 'update') return;
-        if (pending) pending.push(n.updates);
-        else print(n.updates, false);
+        if (n.method === 'update') updates.onUpdate(n.updates);
       },
     });
     print(initial, true);
-    for (const u of pending) print(u, false);
-    pending = undefined;
-    const reason = await client.closed();
-    if (!stopped) {
-      throw new ToolUsageError(`${server}: connection closed${reason ? `: ${reason.message}` : ''}`);
-    }
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    client.close();
-  }
+    updates.initialPrinted();
+  });
 }
 
 /** monitor-cond: like monitor, for the rows matching CONDITION, printing table-updates2. */
 async function monitorCond(args: string[], ctx: ToolContext): Promise<void> {
   const { server, rest } = takeServer(args);
-  const client = await OvsdbClient.connect(server, clientOptions(server, ctx.flags));
-  let stopped = false;
-  const stop = (): void => {
-    stopped = true;
-    client.close();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
+  await streamUntilStopped(server, ctx, async (client) => {
     const dbs = await sortedDbs(client);
     const { db, rest: left } = takeDatabase(rest, dbs, 2);
     const { schema } = await fetchSchema(client, db);
@@ -333,11 +357,10 @@ async function monitorCond(args: string[], ctx: ToolContext): Promise<void> {
     const mt = monitoredTable(table, db, columnArgs);
     const print = (updates: TableUpdates): void => {
       const rows = updates[mt.table.name];
-      if (!rows) return;
-      const t = monitorUpdate2Table(mt, rows);
+      const t = rows ? monitorUpdate2Table(mt, rows) : undefined;
       if (t) ctx.printer.print(t);
     };
-    let pending: TableUpdates[] | undefined = [];
+    const updates = updatesAfterInitial(print);
     let initial: TableUpdates;
     try {
       initial = await client.monitorCond(
@@ -346,9 +369,7 @@ async function monitorCond(args: string[], ctx: ToolContext): Promise<void> {
         { [tableName]: monitorCondRequest(mt, where) },
         {
           handler: (n) => {
-            if (n.method !== 'update2') return;
-            if (pending) pending.push(n.updates);
-            else print(n.updates);
+            if (n.method === 'update2') updates.onUpdate(n.updates);
           },
         },
       );
@@ -358,17 +379,8 @@ async function monitorCond(args: string[], ctx: ToolContext): Promise<void> {
       throw err;
     }
     print(initial);
-    for (const u of pending) print(u);
-    pending = undefined;
-    const reason = await client.closed();
-    if (!stopped) {
-      throw new ToolUsageError(`${server}: connection closed${reason ? `: ${reason.message}` : ''}`);
-    }
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    client.close();
-  }
+    updates.initialPrinted();
+  });
 }
 
 // ---- dispatch ----------------------------------------------------------------------------

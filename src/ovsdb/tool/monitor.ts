@@ -91,44 +91,59 @@ interface RowUpdate {
   new?: Record<string, unknown>;
 }
 
+/** One printed line of an update: the row's uuid (or blank), the action, the values shown. */
+type UpdateLine = [row: string, action: string, values: Record<string, unknown>];
+
 /**
- * The printed table for one table's updates (`{uuid: {old, new}}`), or undefined when there
- * is nothing to print. Rows come in the order OVS's hash map iterates the uuids, as the C tool
- * prints them.
+ * The printed table for one table's row updates, or undefined when there is nothing to print;
+ * `linesOf` says what each row's update prints as. Rows come in the order OVS's hash map iterates
+ * the uuids, as the C tool prints them; a column the update does not carry is an empty cell.
  */
+function updatesTable(
+  mt: MonitoredTable,
+  rowUpdates: Record<string, unknown>,
+  caption: string | undefined,
+  linesOf: (uuid: string, update: Record<string, unknown>) => UpdateLine[],
+): OutputTable | undefined {
+  const uuids = Object.keys(rowUpdates);
+  if (uuids.length === 0) return undefined;
+  const types: ColumnType[] = mt.columns.map((c) => mt.table.columns.get(c)!.type);
+  const rows: Cell[][] = [];
+  for (const uuid of shashOrder(uuids)) {
+    const u = rowUpdates[uuid];
+    if (!u || typeof u !== 'object') continue;
+    for (const [row, action, values] of linesOf(uuid, u as Record<string, unknown>)) {
+      rows.push([
+        { text: row },
+        { text: action },
+        ...mt.columns.map((c, x): Cell => {
+          const json = values[c];
+          return json === undefined ? null : { json, display: datumToString(json, types[x]!) };
+        }),
+      ]);
+    }
+  }
+  const table: OutputTable = { headings: ['row', 'action', ...mt.columns], rows };
+  if (caption !== undefined) table.caption = caption;
+  return table;
+}
+
+/** The printed table for one table's updates (`{uuid: {old, new}}`, table-updates v1). */
 export function monitorUpdateTable(
   mt: MonitoredTable,
   rowUpdates: Record<string, unknown>,
   initial: boolean,
   caption?: string,
 ): OutputTable | undefined {
-  const uuids = Object.keys(rowUpdates);
-  if (uuids.length === 0) return undefined;
-  const types: ColumnType[] = mt.columns.map((c) => mt.table.columns.get(c)!.type);
-  const rows: Cell[][] = [];
-  const addRow = (uuid: string, action: string, row: Record<string, unknown>): void => {
-    const cells: Cell[] = [{ text: uuid }, { text: action }];
-    mt.columns.forEach((c, x) => {
-      const json = row[c];
-      cells.push(json === undefined ? null : { json, display: datumToString(json, types[x]!) });
-    });
-    rows.push(cells);
-  };
-  for (const uuid of shashOrder(uuids)) {
-    const u = rowUpdates[uuid] as RowUpdate | null;
-    if (!u || typeof u !== 'object') continue;
-    if (!u.new) {
-      if (u.old) addRow(uuid, 'delete', u.old);
-    } else if (!u.old) {
-      addRow(uuid, initial ? 'initial' : 'insert', u.new);
-    } else {
-      addRow(uuid, 'old', u.old);
-      addRow('', 'new', u.new);
-    }
-  }
-  const table: OutputTable = { headings: ['row', 'action', ...mt.columns], rows };
-  if (caption !== undefined) table.caption = caption;
-  return table;
+  return updatesTable(mt, rowUpdates, caption, (uuid, update): UpdateLine[] => {
+    const u = update as RowUpdate;
+    if (!u.new) return u.old ? [[uuid, 'delete', u.old]] : [];
+    if (!u.old) return [[uuid, initial ? 'initial' : 'insert', u.new]];
+    return [
+      [uuid, 'old', u.old],
+      ['', 'new', u.new],
+    ];
+  });
 }
 
 // ---- monitor-cond (table-updates2) --------------------------------------------------------
@@ -143,32 +158,15 @@ const UPDATE2_ACTIONS = ['initial', 'insert', 'modify', 'delete'] as const;
 
 /**
  * The printed table for one table's `update2` rows (`{uuid: {initial|insert|modify|delete: row}}`):
- * one line per row with the columns the update carries (a modify carries the diff), in OVS's
- * hash-map order of the uuids, as the C tool prints them.
+ * one line per row with the columns the update carries (a modify carries the diff).
  */
 export function monitorUpdate2Table(
   mt: MonitoredTable,
   rowUpdates: Record<string, unknown>,
   caption?: string,
 ): OutputTable | undefined {
-  const uuids = Object.keys(rowUpdates);
-  if (uuids.length === 0) return undefined;
-  const types: ColumnType[] = mt.columns.map((c) => mt.table.columns.get(c)!.type);
-  const rows: Cell[][] = [];
-  for (const uuid of shashOrder(uuids)) {
-    const u = rowUpdates[uuid] as Record<string, unknown> | null;
-    if (!u || typeof u !== 'object') continue;
+  return updatesTable(mt, rowUpdates, caption, (uuid, u): UpdateLine[] => {
     const action = UPDATE2_ACTIONS.find((a) => a in u);
-    if (!action) continue;
-    const row = (u[action] ?? {}) as Record<string, unknown>;
-    const cells: Cell[] = [{ text: uuid }, { text: action }];
-    mt.columns.forEach((c, x) => {
-      const json = row[c];
-      cells.push(json === undefined ? null : { json, display: datumToString(json, types[x]!) });
-    });
-    rows.push(cells);
-  }
-  const table: OutputTable = { headings: ['row', 'action', ...mt.columns], rows };
-  if (caption !== undefined) table.caption = caption;
-  return table;
+    return action ? [[uuid, action, (u[action] ?? {}) as Record<string, unknown>]] : [];
+  });
 }
