@@ -11,7 +11,6 @@ import {
   type ClusterState,
   type DesiredRow,
   type GatewayInfo,
-  type NodeInfo,
   type OwnedRows,
 } from '../../src/ovn/intent/index.js';
 import { CLUSTER_ROUTER, nodeOwner, podOwner, type OwnerRef } from '../../src/ovn/names.js';
@@ -19,22 +18,23 @@ import { reconcileOwned } from '../../src/ovn/reconcile/index.js';
 import type { NbOperation } from '../../src/ovn/reconcile/operations.js';
 import { startOvnCentral, type OvnCentral } from '../../src/runtime/ovn-central.js';
 import { tempDir } from '../helpers/tmp.js';
-import { config, node1, pod } from './fixture.js';
+import { config, node1, node2, pod } from './fixture.js';
+import {
+  A1,
+  B1,
+  C1,
+  type PodEnd,
+  clusterRoutes,
+  gatewayExit,
+  gateway2,
+  learnNeighbours,
+  node3,
+  tracePing,
+} from './egress-harness.js';
 import { snapshotView, transact } from './nb-harness.js';
 
 const tmp = tempDir('ovnegr-');
 let central: OvnCentral;
-
-const gateway2: GatewayInfo = {
-  chassisId: 'chassis-node2',
-  joinIps: ['100.64.0.3/16'],
-  ips: ['172.18.0.12/24'],
-  mac: '02:42:ac:12:00:0c',
-  nextHops: ['172.18.0.1'],
-};
-const node2: NodeInfo = { name: 'node2', subnets: ['10.128.2.0/23'] };
-/** never a gateway */
-const node3: NodeInfo = { name: 'node3', subnets: ['10.128.4.0/23'] };
 
 const state: ClusterState = {
   config,
@@ -47,68 +47,9 @@ const state: ClusterState = {
   services: [],
 };
 
-/** a pod on `node` pinging an outside address; MACs as the intent derives them (0a:58 + IP) */
-interface PodEnd {
-  node: string;
-  port: string;
-  mac: string;
-  ip: string;
-  routerMac: string;
-}
-const A1: PodEnd = {
-  node: 'node1',
-  port: 'default_a1',
-  mac: '0a:58:0a:80:00:05',
-  ip: '10.128.0.5',
-  routerMac: '0a:58:0a:80:00:01',
-};
-const B1: PodEnd = {
-  node: 'node2',
-  port: 'default_b1',
-  mac: '0a:58:0a:80:02:05',
-  ip: '10.128.2.5',
-  routerMac: '0a:58:0a:80:02:01',
-};
-const C1: PodEnd = {
-  node: 'node3',
-  port: 'default_c1',
-  mac: '0a:58:0a:80:04:05',
-  ip: '10.128.4.5',
-  routerMac: '0a:58:0a:80:04:01',
-};
-const OUTSIDE = '8.8.8.8';
-
-const traceOut = (p: PodEnd, dst = OUTSIDE): Promise<string> =>
-  central.trace(
-    ...Array<string>(4).fill('--ct=new'),
-    '--detailed',
-    p.node,
-    `inport=="${p.port}" && eth.src==${p.mac} && eth.dst==${p.routerMac} && ip4.src==${p.ip} && ip4.dst==${dst} && ip.ttl==64 && icmp4.type==8`,
-  );
-
-/** ovn-controller learns these by ARP (dynamic_neigh_routers); ovn-trace has no data path, so record them */
-async function learnNeighbours(node: string): Promise<void> {
-  const dp = (
-    await central.sbctl(
-      '--bare',
-      '--columns=_uuid',
-      'find',
-      'Datapath_Binding',
-      `external_ids:name=GR_${node}`,
-    )
-  ).trim();
-  const binding = (port: string, ip: string, mac: string) =>
-    central.sbctl(
-      'create',
-      'MAC_Binding',
-      `logical_port=${port}`,
-      `ip=${ip}`,
-      `mac="${mac}"`,
-      `datapath=${dp}`,
-    );
-  await binding(`rtoj-GR_${node}`, '100.64.0.1', '0a:58:64:40:00:01');
-  await binding(`rtoe-GR_${node}`, '172.18.0.1', '02:00:00:00:00:01');
-}
+const traceOut = (p: PodEnd, dst?: string): Promise<string> =>
+  tracePing(central, p, dst === undefined ? {} : { dst });
+const exit = gatewayExit;
 
 /** the cluster's intent as the code before the ECMP default routes wrote it */
 const withoutDefaultRoutes = (owned: OwnedRows[]): OwnedRows[] =>
@@ -129,29 +70,11 @@ async function apply(
   return result.operations;
 }
 
-/** "policy prefix via nexthop" of every route on the cluster router, sorted */
-async function clusterRoutes(): Promise<string[]> {
-  const view = await snapshotView(central.nb.unix);
-  const cr = view.byName('Logical_Router', CLUSTER_ROUTER)[0]!;
-  return (cr.static_routes as string[])
-    .map((u) => view.get('Logical_Router_Static_Route', u)!)
-    .map((r) => `${String(r.policy ?? 'dst-ip')} ${String(r.ip_prefix)} via ${String(r.nexthop)}`)
-    .sort();
-}
-
-/** which gateway router a traced packet entered, and the address it was SNATed to */
-function exit(trace: string): { gr: string | undefined; snat: string | undefined } {
-  return {
-    gr: /outport="jtor-(GR_\w+)"/.exec(trace)?.[1],
-    snat: /ct_snat\(ip4\.src=([\d.]+)\)/.exec(trace)?.[1],
-  };
-}
-
 beforeAll(async () => {
   central = await startOvnCentral({ dir: `${tmp.dir}/c` });
   // NB as the code before this change converged it: node1 the only gateway, no default routes
   await apply([], withoutDefaultRoutes);
-  await learnNeighbours('node1');
+  await learnNeighbours(central, 'node1');
 }, 60_000);
 
 afterAll(async () => {
@@ -180,7 +103,7 @@ describe('egress through the gateways (ovn-trace)', () => {
         .map((o) => (o.op === 'mutate' ? [o.table, o.mutations.map(([c, m]) => `${m} ${c}`)] : [])),
     ).toEqual([['Logical_Router', ['insert static_routes']]]);
     expect(ops.filter((o) => o.op === 'wait').map((o) => o.table)).toEqual(['Logical_Router_Static_Route']);
-    expect(await clusterRoutes()).toEqual([
+    expect(await clusterRoutes(central)).toEqual([
       'dst-ip 0.0.0.0/0 via 100.64.0.2',
       'src-ip 10.128.0.0/23 via 100.64.0.2',
     ]);
@@ -212,8 +135,8 @@ describe('egress through the gateways (ovn-trace)', () => {
     state.nodes[1] = { ...node2, gateway: gateway2 };
     const ops = await apply();
     expect(ops.filter((o) => o.op === 'update' || o.op === 'delete')).toEqual([]);
-    await learnNeighbours('node2');
-    expect(await clusterRoutes()).toEqual([
+    await learnNeighbours(central, 'node2');
+    expect(await clusterRoutes(central)).toEqual([
       'dst-ip 0.0.0.0/0 via 100.64.0.2',
       'dst-ip 0.0.0.0/0 via 100.64.0.3',
       'src-ip 10.128.0.0/23 via 100.64.0.2',
@@ -225,13 +148,7 @@ describe('egress through the gateways (ovn-trace)', () => {
     // the non-gateway node's pod: each member of the group is a gateway that SNATs to its own IP
     const exits = [];
     for (const id of [1, 2]) {
-      const out = await central.trace(
-        ...Array<string>(4).fill('--ct=new'),
-        `--select-id=${id}`,
-        '--detailed',
-        C1.node,
-        `inport=="${C1.port}" && eth.src==${C1.mac} && eth.dst==${C1.routerMac} && ip4.src==${C1.ip} && ip4.dst==${OUTSIDE} && ip.ttl==64 && icmp4.type==8`,
-      );
+      const out = await tracePing(central, C1, { selectId: id });
       expect(out).toContain('lr_in_ip_routing_ecmp');
       expect(out).toMatch(/output to "breth0_node[12]"/);
       exits.push(exit(out));
@@ -255,7 +172,7 @@ describe('egress through the gateways (ovn-trace)', () => {
     const ops = await apply();
     // only node1's own rows change
     expect(ops.filter((o) => o.op === 'insert')).toEqual([]);
-    expect(await clusterRoutes()).toEqual([
+    expect(await clusterRoutes(central)).toEqual([
       'dst-ip 0.0.0.0/0 via 100.64.0.3',
       'src-ip 10.128.2.0/23 via 100.64.0.3',
     ]);
@@ -271,7 +188,7 @@ describe('egress through the gateways (ovn-trace)', () => {
     state.nodes = state.nodes.filter((n) => n.name !== 'node2');
     state.pods = state.pods.filter((p) => p.node !== 'node2');
     await apply([nodeOwner('node2'), podOwner('default', 'b1')]);
-    expect(await clusterRoutes()).toEqual([]);
+    expect(await clusterRoutes(central)).toEqual([]);
     for (const p of [A1, C1]) {
       const out = await traceOut(p);
       expect(out).toMatch(/lr_in_ip_routing \(northd\.c:\d+\): 1, priority 0, uuid \w+\n\s+drop;/);

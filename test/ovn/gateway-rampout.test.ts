@@ -5,33 +5,30 @@
  * are hashed over both gateways. The steps build on each other.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  clusterIntent,
-  type ClusterState,
-  type GatewayInfo,
-  type NodeInfo,
-} from '../../src/ovn/intent/index.js';
+import { clusterIntent, type ClusterState, type NodeInfo } from '../../src/ovn/intent/index.js';
 import { CLUSTER_ROUTER } from '../../src/ovn/names.js';
 import { reconcileOwned } from '../../src/ovn/reconcile/index.js';
 import type { NbOperation } from '../../src/ovn/reconcile/operations.js';
 import { startOvnCentral, type OvnCentral } from '../../src/runtime/ovn-central.js';
 import { tempDir } from '../helpers/tmp.js';
 import { config, node1, pod } from './fixture.js';
+import {
+  A1,
+  C1,
+  type PodEnd,
+  clusterRoutes,
+  gatewayExit,
+  gateway2,
+  learnNeighbours,
+  node3,
+  tracePing,
+} from './egress-harness.js';
 import { snapshotView, transact } from './nb-harness.js';
 
 const tmp = tempDir('ovnramp-');
 let central: OvnCentral;
 
-const gateway2: GatewayInfo = {
-  chassisId: 'chassis-node2',
-  joinIps: ['100.64.0.3/16'],
-  ips: ['172.18.0.12/24'],
-  mac: '02:42:ac:12:00:0c',
-  nextHops: ['172.18.0.1'],
-};
 const node2: NodeInfo = { name: 'node2', subnets: ['10.128.2.0/23'], gateway: gateway2 };
-/** never a gateway */
-const node3: NodeInfo = { name: 'node3', subnets: ['10.128.4.0/23'] };
 const withRampout = (n: NodeInfo, rampoutSubnets: string[]): NodeInfo => ({
   ...n,
   gateway: { ...n.gateway!, rampoutSubnets },
@@ -47,76 +44,19 @@ const state: ClusterState = {
   services: [],
 };
 
-interface PodEnd {
-  node: string;
-  port: string;
-  mac: string;
-  ip: string;
-  routerMac: string;
-}
-const A1: PodEnd = {
-  node: 'node1',
-  port: 'default_a1',
-  mac: '0a:58:0a:80:00:05',
-  ip: '10.128.0.5',
-  routerMac: '0a:58:0a:80:00:01',
-};
-const C1: PodEnd = {
-  node: 'node3',
-  port: 'default_c1',
-  mac: '0a:58:0a:80:04:05',
-  ip: '10.128.4.5',
-  routerMac: '0a:58:0a:80:04:01',
-};
-const OUTSIDE = '8.8.8.8';
-
 /** a ping from `p` to `dst`, taking ECMP member `selectId` wherever a group is met */
-const trace = (p: PodEnd, selectId: number, dst = OUTSIDE): Promise<string> =>
-  central.trace(
-    ...Array<string>(4).fill('--ct=new'),
-    `--select-id=${selectId}`,
-    '--detailed',
-    p.node,
-    `inport=="${p.port}" && eth.src==${p.mac} && eth.dst==${p.routerMac} && ip4.src==${p.ip} && ip4.dst==${dst} && ip.ttl==64 && icmp4.type==8`,
-  );
+const trace = (p: PodEnd, selectId: number, dst?: string): Promise<string> =>
+  tracePing(central, p, { selectId, ...(dst === undefined ? {} : { dst }) });
 
 /** which gateway router a traced packet entered, the address it was SNATed to, the port it left by */
 function exit(out: string): { gr: string | undefined; snat: string | undefined; out: string | undefined } {
-  return {
-    gr: /outport="jtor-(GR_\w+)"/.exec(out)?.[1],
-    snat: /ct_snat\(ip4\.src=([\d.]+)\)/.exec(out)?.[1],
-    out: /output to "(breth0_\w+)"/.exec(out)?.[1],
-  };
+  return { ...gatewayExit(out), out: /output to "(breth0_\w+)"/.exec(out)?.[1] };
 }
 /** the gateways a pod's traffic leaves by over both ECMP selections, sorted */
 async function exits(p: PodEnd): Promise<string[]> {
   const grs = [];
   for (const id of [1, 2]) grs.push(String(exit(await trace(p, id)).gr));
   return grs.sort();
-}
-
-/** ovn-controller learns these by ARP (dynamic_neigh_routers); ovn-trace has no data path, so record them */
-async function learnNeighbours(node: string): Promise<void> {
-  const dp = (
-    await central.sbctl(
-      '--bare',
-      '--columns=_uuid',
-      'find',
-      'Datapath_Binding',
-      `external_ids:name=GR_${node}`,
-    )
-  ).trim();
-  const binding = (port: string, ip: string, mac: string) =>
-    central.sbctl(
-      'create',
-      'MAC_Binding',
-      `logical_port=${port}`,
-      `ip=${ip}`,
-      `mac="${mac}"`,
-      `datapath=${dp}`,
-    );
-  await binding(`rtoj-GR_${node}`, '100.64.0.1', '0a:58:64:40:00:01');
-  await binding(`rtoe-GR_${node}`, '172.18.0.1', '02:00:00:00:00:01');
 }
 
 async function apply(): Promise<NbOperation[]> {
@@ -127,21 +67,11 @@ async function apply(): Promise<NbOperation[]> {
   return result.operations;
 }
 
-/** "policy prefix via nexthop" of every route on the cluster router, sorted */
-async function clusterRoutes(): Promise<string[]> {
-  const view = await snapshotView(central.nb.unix);
-  const cr = view.byName('Logical_Router', CLUSTER_ROUTER)[0]!;
-  return (cr.static_routes as string[])
-    .map((u) => view.get('Logical_Router_Static_Route', u)!)
-    .map((r) => `${String(r.policy ?? 'dst-ip')} ${String(r.ip_prefix)} via ${String(r.nexthop)}`)
-    .sort();
-}
-
 beforeAll(async () => {
   central = await startOvnCentral({ dir: `${tmp.dir}/c` });
   await apply();
-  await learnNeighbours('node1');
-  await learnNeighbours('node2');
+  await learnNeighbours(central, 'node1');
+  await learnNeighbours(central, 'node2');
 }, 60_000);
 
 afterAll(async () => {
@@ -162,7 +92,7 @@ describe('ramp-out subnets pin sources to a gateway (ovn-trace)', () => {
     expect(
       ops.flatMap((o) => (o.op === 'insert' ? [[o.table, o.row.ip_prefix, o.row.nexthop]] : [])),
     ).toEqual([['Logical_Router_Static_Route', '10.128.4.0/23', '100.64.0.3']]);
-    expect(await clusterRoutes()).toEqual([
+    expect(await clusterRoutes(central)).toEqual([
       'dst-ip 0.0.0.0/0 via 100.64.0.2',
       'dst-ip 0.0.0.0/0 via 100.64.0.3',
       'src-ip 10.128.0.0/23 via 100.64.0.2',
@@ -188,7 +118,7 @@ describe('ramp-out subnets pin sources to a gateway (ovn-trace)', () => {
   it('both gateways ramping out the same subnet: one route each, which ovn-northd load-balances', async () => {
     state.nodes[0] = withRampout(node1, ['10.128.4.0/23']);
     await apply();
-    await expect(clusterRoutes()).resolves.toContain('src-ip 10.128.4.0/23 via 100.64.0.2');
+    await expect(clusterRoutes(central)).resolves.toContain('src-ip 10.128.4.0/23 via 100.64.0.2');
     const lflows = await central.sbctl('lflow-list', CLUSTER_ROUTER);
     expect(lflows).toMatch(/match=\(ip4\.src == 10\.128\.4\.0\/23\), action=\([^)]*select\(1, 2\)/);
     expect(await exits(C1)).toEqual(['GR_node1', 'GR_node2']);
@@ -200,8 +130,8 @@ describe('ramp-out subnets pin sources to a gateway (ovn-trace)', () => {
     state.nodes[1] = node2;
     const ops = await apply();
     expect(ops.filter((o) => o.op === 'insert')).toEqual([]);
-    expect(await clusterRoutes()).not.toContain('src-ip 10.128.4.0/23 via 100.64.0.3');
-    expect((await clusterRoutes()).filter((r) => r.includes('10.128.4.0/23'))).toEqual([]);
+    expect(await clusterRoutes(central)).not.toContain('src-ip 10.128.4.0/23 via 100.64.0.3');
+    expect((await clusterRoutes(central)).filter((r) => r.includes('10.128.4.0/23'))).toEqual([]);
     const out = await trace(C1, 1);
     expect(out).toContain('lr_in_ip_routing_ecmp');
     expect(await exits(C1)).toEqual(['GR_node1', 'GR_node2']);
