@@ -7,70 +7,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import { annotation, eventually, startEnv, type Env } from './env.js';
+import {
+  liveMacvlanIps,
+  macvlanIpOf as ipOf,
+  plainPod,
+  statefulSet,
+  waitMacvlanIp,
+} from './macvlan-objects.js';
 import type { KubeObject } from '../../src/k8s/sim/index.js';
 
 let env: Env;
 const P = 'macvlan.default';
 
-const ipOf = (pod: V1Pod | undefined): string | undefined =>
-  annotation(pod, `${P}.kubernetes.io/allocated`) === 'true'
-    ? annotation(pod, `${P}.kubernetes.io/ip_address`)
-    : undefined;
-
-const waitIp = (name: string, uid?: string): Promise<string> =>
-  eventually(
-    () => {
-      const pod = env.pod('default', name);
-      if (uid && pod?.metadata?.uid !== uid) return undefined;
-      return ipOf(pod);
-    },
-    15_000,
-    `address of ${name}`,
-  );
-
-const statefulSet = (name: string, replicas: number, extra: Record<string, string> = {}): KubeObject =>
-  ({
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name, namespace: 'default' },
-    spec: {
-      replicas,
-      serviceName: name,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: {
-          labels: { app: name },
-          annotations: { 'k8s.v1.cni.cncf.io/networks': 'default/macvlan', ...extra },
-        },
-        spec: { containers: [{ name: 'c', image: 'nginx' }] },
-      },
-    },
-  }) as KubeObject;
-
-const plainPod = (name: string): KubeObject =>
-  ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: { 'k8s.v1.cni.cncf.io/networks': 'default/macvlan' },
-    },
-    spec: { containers: [{ name: 'c', image: 'nginx' }] },
-  }) as KubeObject;
+const waitIp = (name: string, uid?: string): Promise<string> => waitMacvlanIp(env, name, uid);
 
 const reservations = (): KubeObject[] => {
   const t = env.sim.api.registry.get('ovn-k8s.io', 'ipreservations')!;
   return env.sim.api.list(t, 'default').entries.map((e) => e.obj);
 };
 
-const liveIps = (): string[] => {
-  const t = env.sim.api.registry.get('', 'pods')!;
-  return env.sim.api
-    .list(t, undefined)
-    .entries.map((e) => ipOf(e.obj as V1Pod))
-    .filter((x): x is string => x !== undefined);
-};
+const liveIps = (): string[] => liveMacvlanIps(env);
 
 beforeAll(async () => {
   env = await startEnv();

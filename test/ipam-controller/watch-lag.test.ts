@@ -6,64 +6,24 @@
  * that, and must never go to another pod meanwhile.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { V1Pod } from '@kubernetes/client-node';
 import { resolveConnection } from '../../src/k8s/connection.js';
 import type { KubeObject } from '../../src/k8s/sim/index.js';
 import { IpamController } from '../../src/watcher/ipam/controller.js';
-import { annotation, eventually, startEnv, type Env } from './env.js';
+import { eventually, startEnv, type Env } from './env.js';
+import {
+  liveMacvlanIps,
+  macvlanIpOf as ipOf,
+  plainPod,
+  statefulSet,
+  waitMacvlanIp,
+} from './macvlan-objects.js';
 import { startWatchGate, type WatchGate } from './watch-gate.js';
 
-const P = 'macvlan.default';
 let env: Env;
 let gate: WatchGate;
 let controller: IpamController;
 
-const ipOf = (pod: V1Pod | undefined): string | undefined =>
-  annotation(pod, `${P}.kubernetes.io/allocated`) === 'true'
-    ? annotation(pod, `${P}.kubernetes.io/ip_address`)
-    : undefined;
-
-const waitIp = (name: string, uid?: string): Promise<string> =>
-  eventually(
-    () => {
-      const pod = env.pod('default', name);
-      if (uid && pod?.metadata?.uid !== uid) return undefined;
-      return ipOf(pod);
-    },
-    15_000,
-    `address of ${name}`,
-  );
-
-const statefulSet = (name: string, replicas: number): KubeObject =>
-  ({
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name, namespace: 'default' },
-    spec: {
-      replicas,
-      serviceName: name,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: {
-          labels: { app: name },
-          annotations: { 'k8s.v1.cni.cncf.io/networks': 'default/macvlan' },
-        },
-        spec: { containers: [{ name: 'c', image: 'nginx' }] },
-      },
-    },
-  }) as KubeObject;
-
-const plainPod = (name: string): KubeObject =>
-  ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: { 'k8s.v1.cni.cncf.io/networks': 'default/macvlan' },
-    },
-    spec: { containers: [{ name: 'c', image: 'nginx' }] },
-  }) as KubeObject;
+const waitIp = (name: string, uid?: string): Promise<string> => waitMacvlanIp(env, name, uid);
 
 const stsType = () => env.sim.api.registry.get('apps', 'statefulsets')!;
 
@@ -85,13 +45,7 @@ const reservedIps = (pod: string): string[] => {
     .flatMap((r) => (r.spec as { ips: string[] }).ips);
 };
 
-const liveIps = (): string[] => {
-  const t = env.sim.api.registry.get('', 'pods')!;
-  return env.sim.api
-    .list(t, undefined)
-    .entries.map((e) => ipOf(e.obj as V1Pod))
-    .filter((x): x is string => x !== undefined);
-};
+const liveIps = (): string[] => liveMacvlanIps(env);
 
 /**
  * Deletes `name` and makes sure the controller has handled the delete before anything else
