@@ -174,17 +174,19 @@ class LateNadSource implements NadSource {
   private async check(): Promise<void> {
     this.timer = undefined;
     if (this.closed) return;
+    let installed: boolean;
     try {
-      await resourceClient(this.kubeConfig, NETWORK_ATTACHMENT_DEFINITIONS).list({ limit: 1 });
+      installed = await nadCrdInstalled(this.kubeConfig);
+      this.failures = 0;
     } catch (err) {
-      if (httpStatusOf(err) === 404) this.failures = 0;
-      else {
-        this.failures++;
-        this.log.debug?.(
-          { err: (err as Error).message },
-          'cannot look for the NetworkAttachmentDefinition CRD',
-        );
-      }
+      installed = false;
+      this.failures++;
+      this.log.debug?.(
+        { err: (err as Error).message },
+        'cannot look for the NetworkAttachmentDefinition CRD',
+      );
+    }
+    if (!installed) {
       this.schedule();
       return;
     }
@@ -218,15 +220,27 @@ export async function nadSource(
   log: NadLogger,
   opts: NadSourceOptions = {},
 ): Promise<NadSource> {
+  let installed: boolean;
+  try {
+    installed = await nadCrdInstalled(kubeConfig);
+  } catch {
+    // anything but "no such resource" (an unreachable API...) is for the informers' sync to report
+    installed = true;
+  }
+  if (installed) return factory.networkAttachmentDefinitions();
+  log.info({}, 'NetworkAttachmentDefinition CRD not installed; secondary OVN networks are off until it is');
+  return new LateNadSource(factory, kubeConfig, log, opts);
+}
+
+/** Whether the API serves NetworkAttachmentDefinitions (a 404 says no; other failures throw). */
+async function nadCrdInstalled(kubeConfig: KubeConfig): Promise<boolean> {
   try {
     await resourceClient(kubeConfig, NETWORK_ATTACHMENT_DEFINITIONS).list({ limit: 1 });
+    return true;
   } catch (err) {
-    // anything but "no such resource" (an unreachable API...) is for the informers' sync to report
-    if (httpStatusOf(err) !== 404) return factory.networkAttachmentDefinitions();
-    log.info({}, 'NetworkAttachmentDefinition CRD not installed; secondary OVN networks are off until it is');
-    return new LateNadSource(factory, kubeConfig, log, opts);
+    if (httpStatusOf(err) === 404) return false;
+    throw err;
   }
-  return factory.networkAttachmentDefinitions();
 }
 
 /** Where Warning Events go (tests pass their own). */
