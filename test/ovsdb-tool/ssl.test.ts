@@ -4,10 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOvsdbServer, type OvsdbServer } from '../../src/runtime/ovsdb-server.js';
-import { run } from '../../src/runtime/process.js';
+import { issue, makeCa } from '../helpers/certs.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const CLI = existsSync('dist/cli/util/ovsdb-client.js')
@@ -26,10 +25,7 @@ function exec(cmd: string, args: string[]): Promise<{ code: number | null; stdou
   });
 }
 
-interface Pki {
-  key: string;
-  cert: string;
-}
+type Pki = Awaited<ReturnType<typeof makeCa>>;
 
 let tmp: ReturnType<typeof tempDir>;
 let server: OvsdbServer;
@@ -37,71 +33,12 @@ let ca: Pki;
 let otherCa: Pki;
 let client: Pki;
 
-async function selfSignedCa(dir: string, name: string): Promise<Pki> {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.pem`);
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name}`,
-  ]);
-  return { key, cert };
-}
-
-async function signedBy(dir: string, issuer: Pki, name: string): Promise<Pki> {
-  const key = join(dir, `${name}.key`);
-  const csr = join(dir, `${name}.csr`);
-  const cert = join(dir, `${name}.pem`);
-  await run('openssl', [
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    csr,
-    '-subj',
-    `/CN=${name}`,
-  ]);
-  await run('openssl', [
-    'x509',
-    '-req',
-    '-in',
-    csr,
-    '-CA',
-    issuer.cert,
-    '-CAkey',
-    issuer.key,
-    '-CAcreateserial',
-    '-out',
-    cert,
-    '-days',
-    '2',
-  ]);
-  return { key, cert };
-}
-
 beforeAll(async () => {
   tmp = tempDir('ovs-');
-  ca = await selfSignedCa(tmp.dir, 'ca');
-  otherCa = await selfSignedCa(tmp.dir, 'other-ca');
-  const srvPki = await signedBy(tmp.dir, ca, 'server');
-  client = await signedBy(tmp.dir, ca, 'client');
+  ca = await makeCa(tmp.dir, 'ca');
+  otherCa = await makeCa(tmp.dir, 'other');
+  const srvPki = await issue(tmp.dir, ca, 'server');
+  client = await issue(tmp.dir, ca, 'client');
   server = await startOvsdbServer({
     dir: tmp.dir,
     name: 'nb',
