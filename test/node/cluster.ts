@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { K8sSim } from '../../src/k8s/sim/index.js';
 import type { OvnCentral } from '../../src/runtime/ovn-central.js';
 import {
+  createNetns,
+  createVeth,
   forwardLoopbackPort,
   startOvsNode,
   waitPortUp,
@@ -16,6 +18,7 @@ import {
   type OvsNode,
 } from '../../src/runtime/ovs-node.js';
 import { macFromIp } from '../../src/ipam/mac.js';
+import { run, waitFor } from '../../src/runtime/process.js';
 import {
   annotateSimPod,
   CNI_CLI,
@@ -23,6 +26,7 @@ import {
   createSimPod,
   OVERLAY_CLI,
   runNode,
+  UTIL_CLI,
   type Spawned,
 } from './harness.js';
 
@@ -236,3 +240,54 @@ export function cni(
 
 export const waitLspUp = (central: OvnCentral, pod: TestPod) =>
   waitPortUp((...a) => central.nbctl(...a), `${pod.namespace}_${pod.name}`);
+
+/**
+ * Two machines: namespaces `netns[0]`, `netns[1]` joined by a veth wire (`phy1`/`phy2`, addresses
+ * `<wire>.1/24`, `<wire>.2/24`), each brought up as node1/node2 (subnets 10.244.1.0/24 and
+ * 10.244.2.0/24) with nics-to-bridge putting its wire NIC into a bridge, then waited for until each
+ * ovn-controller has its Geneve port towards the other. Nodes are pushed onto `nodes` as they come
+ * up, so the caller's afterAll stops whatever started, even when a later step fails.
+ */
+export async function bringUpTwoChassis(opts: {
+  dir: string;
+  central: OvnCentral;
+  sim: K8sSim;
+  netns: readonly [string, string];
+  /** the wire's /24 without its last octet, e.g. "192.168.100" */
+  wire: string;
+  nodes: TestNode[];
+}): Promise<void> {
+  for (const ns of opts.netns) await createNetns(ns);
+  await createVeth('phy1', opts.netns[0], 'phy2', opts.netns[1]);
+  for (const n of [1, 2]) {
+    const ns = opts.netns[n - 1]!;
+    await run('ip', ['-n', ns, 'addr', 'add', `${opts.wire}.${n}/24`, 'dev', `phy${n}`]);
+    await run('ip', ['-n', ns, 'link', 'set', `phy${n}`, 'up']);
+  }
+  for (const n of [1, 2]) {
+    opts.nodes.push(
+      await bringUpNode({
+        dir: opts.dir,
+        central: opts.central,
+        sim: opts.sim,
+        name: `node${n}`,
+        netns: opts.netns[n - 1]!,
+        subnet: `10.244.${n}.0/24`,
+        encapIp: `${opts.wire}.${n}`,
+        beforeController: async (ovs) => {
+          const r = await runNode(UTIL_CLI, ['nics-to-bridge', `phy${n}`, '--ovs-address', ovs.ovsRemote], {
+            netns: opts.netns[n - 1],
+          });
+          if (r.code !== 0) throw new Error(`nics-to-bridge phy${n}: ${r.stderr}`);
+        },
+      }),
+    );
+  }
+  for (const node of opts.nodes)
+    await waitFor(
+      `${node.name} tunnel port`,
+      async () => /^ovn-/m.test(await node.ovs.vsctl('list-ports', 'br-int')),
+      20_000,
+      100,
+    );
+}

@@ -9,20 +9,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startK8sSim, type K8sSim } from '../../src/k8s/sim/index.js';
 import { startOvnCentral, type OvnCentral } from '../../src/runtime/ovn-central.js';
-import { createNetns, createVeth, deleteNetns } from '../../src/runtime/ovs-node.js';
-import { run, waitFor } from '../../src/runtime/process.js';
+import { createNetns, deleteNetns } from '../../src/runtime/ovs-node.js';
+import { run } from '../../src/runtime/process.js';
 import { tempDir } from '../helpers/tmp.js';
-import { bringUpNode, cni, declarePod, waitLspUp, type TestNode, type TestPod } from './cluster.js';
-import {
-  ensureBuilt,
-  ping,
-  runNode,
-  startTcpSink,
-  tcpTransfer,
-  uniq,
-  UTIL_CLI,
-  type TcpSink,
-} from './harness.js';
+import { bringUpTwoChassis, cni, declarePod, waitLspUp, type TestNode, type TestPod } from './cluster.js';
+import { ensureBuilt, ping, startTcpSink, tcpTransfer, uniq, type TcpSink } from './harness.js';
 
 const id = uniq();
 const tmp = tempDir('h9tc-');
@@ -37,42 +28,14 @@ beforeAll(async () => {
   await ensureBuilt();
   central = await startOvnCentral({ dir: join(tmp.dir, 'c') });
   sim = await startK8sSim();
-  for (const ns of nodeNs) await createNetns(ns);
-  // the wire between the two machines
-  await createVeth('phy1', nodeNs[0], 'phy2', nodeNs[1]);
-  for (const n of [1, 2]) {
-    const ns = nodeNs[n - 1]!;
-    await run('ip', ['-n', ns, 'addr', 'add', `192.168.100.${n}/24`, 'dev', `phy${n}`]);
-    await run('ip', ['-n', ns, 'link', 'set', `phy${n}`, 'up']);
-  }
-  for (const n of [1, 2]) {
-    nodes.push(
-      await bringUpNode({
-        dir: tmp.dir,
-        central,
-        sim,
-        name: `node${n}`,
-        netns: nodeNs[n - 1]!,
-        subnet: `10.244.${n}.0/24`,
-        encapIp: `192.168.100.${n}`,
-        beforeController: async (ovs) => {
-          const r = await runNode(UTIL_CLI, ['nics-to-bridge', `phy${n}`, '--ovs-address', ovs.ovsRemote], {
-            netns: nodeNs[n - 1],
-          });
-          if (r.code !== 0) throw new Error(`nics-to-bridge phy${n}: ${r.stderr}`);
-        },
-      }),
-    );
-  }
-  // each ovn-controller creates a Geneve port towards the other chassis
-  for (const node of nodes) {
-    await waitFor(
-      `${node.name} tunnel port`,
-      async () => /^ovn-/m.test(await node.ovs.vsctl('list-ports', 'br-int')),
-      20_000,
-      100,
-    );
-  }
+  await bringUpTwoChassis({
+    dir: tmp.dir,
+    central,
+    sim,
+    netns: [nodeNs[0]!, nodeNs[1]!],
+    wire: '192.168.100',
+    nodes,
+  });
   const defs: Array<[string, number, string]> = [
     ['pa', 0, '10.244.1.5'],
     ['pc', 0, '10.244.1.6'],

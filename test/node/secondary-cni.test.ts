@@ -20,21 +20,12 @@ import {
 import { macFromIp } from '../../src/ovn/intent/addr.js';
 import { reconcileOwned } from '../../src/ovn/reconcile/index.js';
 import { startOvnCentral, type OvnCentral } from '../../src/runtime/ovn-central.js';
-import { createNetns, createVeth, deleteNetns, waitPortUp } from '../../src/runtime/ovs-node.js';
-import { run, waitFor } from '../../src/runtime/process.js';
+import { createNetns, deleteNetns, waitPortUp } from '../../src/runtime/ovs-node.js';
+import { run } from '../../src/runtime/process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { snapshotView, transact } from '../ovn/nb-harness.js';
-import { bringUpNode, cni, declarePod, type TestNode, type TestPod } from './cluster.js';
-import {
-  annotateSimPod,
-  CNI_CLI,
-  ensureBuilt,
-  ping,
-  runNode,
-  uniq,
-  UTIL_CLI,
-  type Spawned,
-} from './harness.js';
+import { bringUpTwoChassis, cni, declarePod, type TestNode, type TestPod } from './cluster.js';
+import { annotateSimPod, CNI_CLI, ensureBuilt, ping, runNode, uniq, type Spawned } from './harness.js';
 
 const id = uniq();
 const tmp = tempDir('h9sc-');
@@ -89,39 +80,14 @@ beforeAll(async () => {
   await ensureBuilt();
   central = await startOvnCentral({ dir: join(tmp.dir, 'c') });
   sim = await startK8sSim();
-  for (const ns of nodeNs) await createNetns(ns);
-  await createVeth('phy1', nodeNs[0], 'phy2', nodeNs[1]);
-  for (const n of [1, 2]) {
-    const ns = nodeNs[n - 1]!;
-    await run('ip', ['-n', ns, 'addr', 'add', `192.168.101.${n}/24`, 'dev', `phy${n}`]);
-    await run('ip', ['-n', ns, 'link', 'set', `phy${n}`, 'up']);
-  }
-  for (const n of [1, 2]) {
-    nodes.push(
-      await bringUpNode({
-        dir: tmp.dir,
-        central,
-        sim,
-        name: `node${n}`,
-        netns: nodeNs[n - 1]!,
-        subnet: `10.244.${n}.0/24`,
-        encapIp: `192.168.101.${n}`,
-        beforeController: async (ovs) => {
-          const r = await runNode(UTIL_CLI, ['nics-to-bridge', `phy${n}`, '--ovs-address', ovs.ovsRemote], {
-            netns: nodeNs[n - 1],
-          });
-          if (r.code !== 0) throw new Error(`nics-to-bridge phy${n}: ${r.stderr}`);
-        },
-      }),
-    );
-  }
-  for (const node of nodes)
-    await waitFor(
-      `${node.name} tunnel port`,
-      async () => /^ovn-/m.test(await node.ovs.vsctl('list-ports', 'br-int')),
-      20_000,
-      100,
-    );
+  await bringUpTwoChassis({
+    dir: tmp.dir,
+    central,
+    sim,
+    netns: [nodeNs[0]!, nodeNs[1]!],
+    wire: '192.168.101',
+    nodes,
+  });
   const defs: Array<[string, number, string, string]> = [
     ['pa', 0, '10.244.1.5', '10.245.1.5/24'],
     ['pb', 1, '10.244.2.5', '10.245.2.5/24'],
